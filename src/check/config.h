@@ -1,0 +1,49 @@
+/*
+ * check/config: everything the user can set for a check, filled by the CLI
+ * (cli/options) and read by the runners. Plain data; strings are borrowed
+ * from argv or owned by the CLI for the life of the check.
+ */
+#ifndef RP_CHECK_CONFIG_H
+#define RP_CHECK_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "net/session.h"
+#include "smtp/reply.h"
+
+enum tls_mode {
+	TLS_MODE_AUTO,   /* plaintext; STARTTLS when the server demands it */
+	TLS_MODE_STARTTLS, /* always STARTTLS when offered */
+	TLS_MODE_NONE,   /* never TLS */
+	TLS_MODE_IMPLICIT, /* TLS from the first byte (port 465, --tls) */
+};
+
+struct check_config {
+	uint16_t port;            /* default port for targets without one */
+	enum tls_mode tls;
+	bool tls_set;             /* --tls/--starttls/--no-tls given */
+	const char *source;       /* --source ADDR, or NULL */
+	struct sockaddr_storage source_ss;
+	socklen_t source_len;
+	const char *helo;         /* --helo NAME, or NULL (derived) */
+	const char *domain;       /* --domain: the target's own domain */
+	const char *from;         /* external sender address */
+	const char *to;           /* external recipient address */
+	const char *mailbox;      /* --mailbox: your own mailbox (T25) */
+	const char *resolvers;    /* --resolver list for c-ares, or NULL */
+	const char *only;         /* --only T01,T02 (comma list), or NULL */
+	struct session_timeouts timeouts;
+	struct smtp_limits limits;
+	int max_sessions;         /* parallel sessions per server */
+	int per_session;          /* tests per session (error budget) */
+	int retry_deferred_s;     /* 0 = off */
+	int backoff_ms;           /* wait after a 421 */
+	int max_attempts;         /* tries per test across reconnects */
+	int max_transcript;       /* lines kept per server */
+};
+
+void check_config_defaults(struct check_config *c);
+
+#endif

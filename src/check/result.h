@@ -1,0 +1,85 @@
+/*
+ * check/result: what a check found, the model every output renders
+ * (report/). One check_result per target, one server_result per address
+ * and port tested, each with its tests, controls, findings and transcript.
+ *
+ * Ownership: results own all their strings and arrays; free with
+ * check_result_free / server_result_clear. Strings that came from a server
+ * are stored escaped (printable ASCII only).
+ */
+#ifndef RP_CHECK_RESULT_H
+#define RP_CHECK_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "relay/verdict.h"
+
+struct transcript_line {
+	int session;     /* 1-based */
+	long ms;         /* since the server's test started */
+	char dir;        /* 'C' client, 'S' server, '*' note */
+	char *text;      /* escaped */
+};
+
+struct transcript {
+	struct transcript_line *v;
+	size_t n, cap;
+	size_t max;     /* lines kept; later lines are counted, not stored */
+	size_t dropped;
+};
+
+int transcript_add(struct transcript *t, int session, long ms, char dir,
+		   const char *text);
+void transcript_clear(struct transcript *t);
+
+struct server_result {
+	char *host;          /* name the user gave or that was resolved */
+	char address[64];    /* IP address tested */
+	uint16_t port;
+	enum verdict verdict;
+	char *verdict_reason;
+	char *error;         /* why unreachable, or NULL */
+	char *banner;        /* greeting text (escaped, lines joined) */
+	int banner_code;
+	char **ehlo;         /* capability lines of the final EHLO */
+	size_t nehlo;
+	char *ehlo_name;     /* name in the EHLO reply */
+	bool used_helo;      /* EHLO refused, HELO used */
+	bool tls;            /* at least one session was encrypted */
+	bool tls_required;   /* the server demanded STARTTLS */
+	bool implicit_tls;
+	char *tls_version;
+	char *tls_cipher;
+	bool starttls_offered;
+	char *helo_name;     /* what we said in EHLO */
+	char *local_address; /* our address as the server saw the socket */
+	char *target_host;   /* derived or given names used in templates */
+	char *target_host_source; /* "banner", "ehlo", "target", "literal" */
+	char *target_domain;
+	char *target_domain_source; /* "option", "derived" */
+	struct test_result *tests;
+	size_t ntests;
+	struct test_result *controls;
+	size_t ncontrols;
+	struct findings findings;
+	struct transcript transcript;
+	int sessions;        /* sessions opened */
+	long duration_ms;
+	long connect_ms;     /* first connect+greeting, -1 if none */
+};
+
+void server_result_clear(struct server_result *s);
+
+struct check_result {
+	char *target;        /* as the user typed it */
+	enum verdict verdict;
+	char *error;         /* target-level failure (DNS), or NULL */
+	struct server_result *servers;
+	size_t nservers;
+};
+
+void check_result_free(struct check_result *c);
+
+#endif

@@ -1,0 +1,370 @@
+#include "cli/options.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "net/target.h"
+#include "smtp/ehlo.h"
+
+static const char usage[] =
+"Usage: relayprobe check [options] TARGET...\n"
+"       relayprobe tests [--json]\n"
+"       relayprobe --help | --version\n"
+"\n"
+"Tests whether mail servers are open relays, with controls that tell a relay\n"
+"from a catch-all, and shows the evidence. Never sends DATA.\n"
+"\n"
+"TARGET: host, host:port, IPv4, IPv4:port, IPv6, [IPv6]:port. A host name is\n"
+"resolved and every IPv4 and IPv6 address is tested.\n"
+"\n"
+"Connection:\n"
+"  -p, --port PORT            port for targets without one (default 25)\n"
+"      --tls                  implicit TLS from the first byte (port 465 implies it)\n"
+"      --starttls             always upgrade with STARTTLS when offered\n"
+"      --no-tls               never use TLS (not even when the server demands it)\n"
+"  -s, --source ADDR          connect from this local address\n"
+"      --resolver IP[:PORT]   DNS server to use (repeatable; default: system)\n"
+"      --connect-timeout SECS   connect timeout (default 10)\n"
+"      --greeting-timeout SECS  wait for the 220 greeting (default 60)\n"
+"      --command-timeout SECS   wait for each reply (default 30)\n"
+"      --tls-timeout SECS       TLS handshake timeout (default 15)\n"
+"\n"
+"Test:\n"
+"      --helo NAME            our EHLO name (default: this host's FQDN, else\n"
+"                             the address literal of our address)\n"
+"  -d, --domain DOMAIN        the server's own mail domain (default: derived\n"
+"                             from its banner or EHLO name)\n"
+"      --from ADDR            external sender (default relayprobe@gmail.com)\n"
+"      --to ADDR              external recipient (default relaytest@gmail.com)\n"
+"      --mailbox ADDR         a mailbox of yours: enables T25\n"
+"      --only IDS             run only these techniques (e.g. T01,T02,T09);\n"
+"                             the controls always run\n"
+"      --sessions N           parallel sessions per server (default 3)\n"
+"      --per-session N        tests per session (default 5; keeps servers'\n"
+"                             error limits from slowing or dropping us)\n"
+"      --retry-deferred SECS  retry deferred tests once after SECS (greylisting)\n"
+"\n"
+"Output:\n"
+"  -v, --verbose              include the whole SMTP dialogue\n"
+"      --json                 print one JSON document (schema relayprobe/1)\n"
+"      --color WHEN           auto (default), always or never; NO_COLOR is honoured\n"
+"  -h, --help                 this text\n"
+"  -V, --version              print the version\n"
+"\n"
+"Exit codes: 0 closed, 1 suspect or inconclusive, 2 open relay,\n"
+"            3 unreachable or bad input.\n";
+
+const char *cli_usage(void)
+{
+	return usage;
+}
+
+enum {
+	OPT_TLS = 256,
+	OPT_STARTTLS,
+	OPT_NO_TLS,
+	OPT_RESOLVER,
+	OPT_CONNECT_TIMEOUT,
+	OPT_GREETING_TIMEOUT,
+	OPT_COMMAND_TIMEOUT,
+	OPT_TLS_TIMEOUT,
+	OPT_HELO,
+	OPT_FROM,
+	OPT_TO,
+	OPT_MAILBOX,
+	OPT_ONLY,
+	OPT_SESSIONS,
+	OPT_PER_SESSION,
+	OPT_RETRY_DEFERRED,
+	OPT_JSON,
+	OPT_COLOR,
+};
+
+static const struct option longopts[] = {
+	{"port", required_argument, NULL, 'p'},
+	{"tls", no_argument, NULL, OPT_TLS},
+	{"starttls", no_argument, NULL, OPT_STARTTLS},
+	{"no-tls", no_argument, NULL, OPT_NO_TLS},
+	{"source", required_argument, NULL, 's'},
+	{"resolver", required_argument, NULL, OPT_RESOLVER},
+	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+	{"greeting-timeout", required_argument, NULL, OPT_GREETING_TIMEOUT},
+	{"command-timeout", required_argument, NULL, OPT_COMMAND_TIMEOUT},
+	{"tls-timeout", required_argument, NULL, OPT_TLS_TIMEOUT},
+	{"helo", required_argument, NULL, OPT_HELO},
+	{"domain", required_argument, NULL, 'd'},
+	{"from", required_argument, NULL, OPT_FROM},
+	{"to", required_argument, NULL, OPT_TO},
+	{"mailbox", required_argument, NULL, OPT_MAILBOX},
+	{"only", required_argument, NULL, OPT_ONLY},
+	{"sessions", required_argument, NULL, OPT_SESSIONS},
+	{"per-session", required_argument, NULL, OPT_PER_SESSION},
+	{"retry-deferred", required_argument, NULL, OPT_RETRY_DEFERRED},
+	{"verbose", no_argument, NULL, 'v'},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"color", required_argument, NULL, OPT_COLOR},
+	{"colour", required_argument, NULL, OPT_COLOR},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+static int seconds_ms(const char *s, int max_s, int *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || !(v > 0) || v > max_s)
+		return -1;
+	*out = (int)(v * 1000.0 + 0.5);
+	if (*out < 1)
+		*out = 1;
+	return 0;
+}
+
+static int small_int(const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* An envelope address we are willing to put in MAIL/RCPT. */
+static bool valid_address(const char *a)
+{
+	const char *at = strrchr(a, '@');
+	if (!at || at == a || !at[1] || strlen(a) > 254)
+		return false;
+	for (const char *p = a; *p; p++)
+		if (!isgraph((unsigned char)*p) || *p == '<' || *p == '>')
+			return false;
+	return true;
+}
+
+static int parse_source(struct check_config *cfg, const char *s)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&cfg->source_ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&cfg->source_ss;
+	memset(&cfg->source_ss, 0, sizeof(cfg->source_ss));
+	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		cfg->source_len = sizeof(*a4);
+	} else if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		cfg->source_len = sizeof(*a6);
+	} else {
+		return -1;
+	}
+	cfg->source = s;
+	return 0;
+}
+
+static int add_resolver(struct cli *c, const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".:[]", *p))
+			return -1;
+	char *n = c->resolvers ? rp_asprintf("%s,%s", c->resolvers, s)
+			       : rp_strdup(s);
+	if (!n)
+		return -1;
+	free(c->resolvers);
+	c->resolvers = n;
+	c->cfg.resolvers = n;
+	return 0;
+}
+
+#define BAD(...)                                                               \
+	do {                                                                   \
+		snprintf(err, errlen, __VA_ARGS__);                            \
+		return -1;                                                     \
+	} while (0)
+
+int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	check_config_defaults(&c->cfg);
+	c->cmd = CLI_HELP;
+	if (argc < 2)
+		BAD("no command given (try 'relayprobe --help')");
+	int first = 1;
+	if (strcmp(argv[1], "check") == 0) {
+		c->cmd = CLI_CHECK;
+		first = 2;
+	} else if (strcmp(argv[1], "tests") == 0) {
+		c->cmd = CLI_TESTS;
+		first = 2;
+	} else if (argv[1][0] != '-') {
+		BAD("unknown command '%.60s' (try 'relayprobe --help')",
+		    argv[1]);
+	}
+	/* getopt_long over the arguments after the command word. */
+	int sub_argc = argc - first + 1;
+	char **sub_argv = argv + first - 1;
+	optind = 1;
+	opterr = 0;
+	bool explicit_cmd = first == 2;
+	int o;
+	while ((o = getopt_long(sub_argc, sub_argv, ":p:s:d:vhV", longopts,
+				NULL)) != -1) {
+		const char *arg = optarg;
+		switch (o) {
+		case 'p':
+			if (target_parse_port(arg, &c->cfg.port) < 0)
+				BAD("--port must be a number from 1 to 65535, "
+				    "not '%.40s'", arg);
+			break;
+		case OPT_TLS:
+			c->cfg.tls = TLS_MODE_IMPLICIT;
+			c->cfg.tls_set = true;
+			break;
+		case OPT_STARTTLS:
+			c->cfg.tls = TLS_MODE_STARTTLS;
+			c->cfg.tls_set = true;
+			break;
+		case OPT_NO_TLS:
+			c->cfg.tls = TLS_MODE_NONE;
+			c->cfg.tls_set = true;
+			break;
+		case 's':
+			if (parse_source(&c->cfg, arg) < 0)
+				BAD("--source must be an IPv4 or IPv6 address, "
+				    "not '%.60s'", arg);
+			break;
+		case OPT_RESOLVER:
+			if (add_resolver(c, arg) < 0)
+				BAD("--resolver must be IP or IP:PORT, not "
+				    "'%.60s'", arg);
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			if (seconds_ms(arg, 3600, &c->cfg.timeouts.connect_ms) < 0)
+				BAD("--connect-timeout takes seconds (0-3600]");
+			break;
+		case OPT_GREETING_TIMEOUT:
+			if (seconds_ms(arg, 3600, &c->cfg.timeouts.greeting_ms) < 0)
+				BAD("--greeting-timeout takes seconds (0-3600]");
+			break;
+		case OPT_COMMAND_TIMEOUT:
+			if (seconds_ms(arg, 3600, &c->cfg.timeouts.command_ms) < 0)
+				BAD("--command-timeout takes seconds (0-3600]");
+			break;
+		case OPT_TLS_TIMEOUT:
+			if (seconds_ms(arg, 3600, &c->cfg.timeouts.tls_ms) < 0)
+				BAD("--tls-timeout takes seconds (0-3600]");
+			break;
+		case OPT_HELO:
+			if (!smtp_valid_hostname(arg) && arg[0] != '[')
+				BAD("--helo must be a host name or an address "
+				    "literal, not '%.60s'", arg);
+			c->cfg.helo = arg;
+			break;
+		case 'd':
+			if (!smtp_valid_hostname(arg))
+				BAD("--domain must be a domain name, not "
+				    "'%.60s'", arg);
+			c->cfg.domain = arg;
+			break;
+		case OPT_FROM:
+			if (!valid_address(arg))
+				BAD("--from must be an address like "
+				    "user@example.org, not '%.60s'", arg);
+			c->cfg.from = arg;
+			break;
+		case OPT_TO:
+			if (!valid_address(arg))
+				BAD("--to must be an address like "
+				    "user@example.org, not '%.60s'", arg);
+			c->cfg.to = arg;
+			break;
+		case OPT_MAILBOX:
+			if (!valid_address(arg))
+				BAD("--mailbox must be an address like "
+				    "you@example.org, not '%.60s'", arg);
+			c->cfg.mailbox = arg;
+			break;
+		case OPT_ONLY:
+			for (const char *p = arg; *p; p++)
+				if (!isalnum((unsigned char)*p) && *p != ',')
+					BAD("--only takes technique ids like "
+					    "T01,T02");
+			c->cfg.only = arg;
+			break;
+		case OPT_SESSIONS:
+			if (small_int(arg, 1, 16, &c->cfg.max_sessions) < 0)
+				BAD("--sessions takes a number from 1 to 16");
+			break;
+		case OPT_PER_SESSION:
+			if (small_int(arg, 1, 50, &c->cfg.per_session) < 0)
+				BAD("--per-session takes a number from 1 to 50");
+			break;
+		case OPT_RETRY_DEFERRED: {
+			int ms;
+			if (seconds_ms(arg, 86400, &ms) < 0)
+				BAD("--retry-deferred takes seconds (0-86400]");
+			c->cfg.retry_deferred_s = (ms + 999) / 1000;
+			break;
+		}
+		case 'v':
+			c->verbose = true;
+			break;
+		case OPT_JSON:
+			c->json = true;
+			break;
+		case OPT_COLOR:
+			if (strcmp(arg, "auto") == 0)
+				c->color = COLOR_AUTO;
+			else if (strcmp(arg, "always") == 0)
+				c->color = COLOR_ALWAYS;
+			else if (strcmp(arg, "never") == 0)
+				c->color = COLOR_NEVER;
+			else
+				BAD("--color takes auto, always or never");
+			break;
+		case 'h':
+			c->cmd = CLI_HELP;
+			return 0;
+		case 'V':
+			c->cmd = CLI_VERSION;
+			return 0;
+		case ':':
+			BAD("option '%.40s' needs a value",
+			    sub_argv[optind - 1]);
+		case '?':
+		default:
+			if (optopt)
+				BAD("unknown option '-%c' (try 'relayprobe "
+				    "--help')", optopt);
+			BAD("unknown option '%.60s' (try 'relayprobe --help')",
+			    sub_argv[optind - 1]);
+		}
+	}
+	if (!explicit_cmd)
+		BAD("no command given (try 'relayprobe --help')");
+	c->targets = sub_argv + optind;
+	c->ntargets = (size_t)(sub_argc - optind);
+	if (c->cmd == CLI_CHECK && c->ntargets == 0)
+		BAD("check needs at least one TARGET (host, IP or host:port)");
+	if (c->cmd == CLI_TESTS && c->ntargets > 0)
+		BAD("tests takes no targets");
+	for (size_t i = 0; i < c->ntargets; i++) {
+		struct target t;
+		if (target_parse(c->targets[i], c->cfg.port, &t, err, errlen) <
+		    0)
+			return -1;
+	}
+	return 0;
+}
+
+void cli_cleanup(struct cli *c)
+{
+	free(c->resolvers);
+	c->resolvers = NULL;
+}

@@ -1,0 +1,44 @@
+/*
+ * cli/options: turns argv into a command and a check_config. Every
+ * mistake becomes one clear line (err) and exit code 3 in main; nothing
+ * here prints or exits.
+ *
+ * Ownership: struct cli owns the strings it builds (resolver list);
+ * others point into argv. cli_cleanup frees.
+ */
+#ifndef RP_CLI_OPTIONS_H
+#define RP_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "check/config.h"
+
+enum cli_command {
+	CLI_HELP,
+	CLI_VERSION,
+	CLI_CHECK,
+	CLI_TESTS,
+};
+
+enum cli_color { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+struct cli {
+	enum cli_command cmd;
+	struct check_config cfg;
+	bool json;
+	bool verbose;
+	enum cli_color color;
+	char **targets; /* into argv */
+	size_t ntargets;
+	char *resolvers; /* owned */
+};
+
+/* Returns 0, or -1 with a one-line message in err. */
+int cli_parse(int argc, char **argv, struct cli *out, char *err,
+	      size_t errlen);
+void cli_cleanup(struct cli *c);
+/* Full --help text. */
+const char *cli_usage(void);
+
+#endif

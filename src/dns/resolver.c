@@ -1,0 +1,208 @@
+#include "dns/resolver.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ares.h>
+
+#define MAX_SOCKS 64
+
+struct sock_ev {
+	ares_socket_t fd;
+	struct event *ev;
+};
+
+struct dns_resolver {
+	struct event_base *base;
+	ares_channel ch;
+	struct event *timer;
+	struct sock_ev socks[MAX_SOCKS];
+};
+
+static void rearm(struct dns_resolver *r)
+{
+	struct timeval tv, *tvp = ares_timeout(r->ch, NULL, &tv);
+	if (tvp)
+		evtimer_add(r->timer, tvp);
+	else
+		evtimer_del(r->timer);
+}
+
+static void on_fd(evutil_socket_t fd, short what, void *arg)
+{
+	struct dns_resolver *r = arg;
+	ares_process_fd(r->ch, (what & EV_READ) ? fd : ARES_SOCKET_BAD,
+			(what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+	rearm(r);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct dns_resolver *r = arg;
+	ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	rearm(r);
+}
+
+static void sock_state(void *data, ares_socket_t fd, int rd, int wr)
+{
+	struct dns_resolver *r = data;
+	struct sock_ev *slot = NULL, *free_slot = NULL;
+	for (size_t i = 0; i < MAX_SOCKS; i++) {
+		if (r->socks[i].ev && r->socks[i].fd == fd)
+			slot = &r->socks[i];
+		else if (!r->socks[i].ev && !free_slot)
+			free_slot = &r->socks[i];
+	}
+	if (slot) {
+		event_free(slot->ev);
+		slot->ev = NULL;
+	}
+	if (!rd && !wr)
+		return;
+	if (!slot)
+		slot = free_slot;
+	if (!slot)
+		return; /* c-ares times the query out; bounded by MAX_SOCKS */
+	slot->fd = fd;
+	slot->ev = event_new(r->base, fd,
+			     (short)((rd ? EV_READ : 0) | (wr ? EV_WRITE : 0) |
+				     EV_PERSIST),
+			     on_fd, r);
+	if (slot->ev)
+		event_add(slot->ev, NULL);
+}
+
+struct dns_resolver *dns_resolver_new(struct event_base *base,
+				      const char *servers, int timeout_ms,
+				      int tries, char *err, size_t errlen)
+{
+	struct dns_resolver *r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->base = base;
+	r->timer = evtimer_new(base, on_timer, r);
+	if (!r->timer) {
+		snprintf(err, errlen, "out of memory");
+		free(r);
+		return NULL;
+	}
+	struct ares_options o;
+	memset(&o, 0, sizeof(o));
+	o.sock_state_cb = sock_state;
+	o.sock_state_cb_data = r;
+	o.timeout = timeout_ms;
+	o.tries = tries;
+	o.lookups = (char *)"fb";
+	int st = ares_init_options(&r->ch, &o,
+				   ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS |
+				       ARES_OPT_TRIES | ARES_OPT_LOOKUPS);
+	if (st != ARES_SUCCESS) {
+		snprintf(err, errlen, "DNS resolver: %s", ares_strerror(st));
+		event_free(r->timer);
+		free(r);
+		return NULL;
+	}
+	if (servers && *servers) {
+		st = ares_set_servers_ports_csv(r->ch, servers);
+		if (st != ARES_SUCCESS) {
+			snprintf(err, errlen, "bad resolver '%s': %s", servers,
+				 ares_strerror(st));
+			dns_resolver_free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+void dns_resolver_free(struct dns_resolver *r)
+{
+	if (!r)
+		return;
+	ares_destroy(r->ch);
+	for (size_t i = 0; i < MAX_SOCKS; i++)
+		if (r->socks[i].ev)
+			event_free(r->socks[i].ev);
+	event_free(r->timer);
+	free(r);
+}
+
+struct host_req {
+	dns_host_cb cb;
+	void *arg;
+	struct dns_resolver *r;
+};
+
+#define MAX_ADDRS 32
+
+static void on_addrinfo(void *arg, int status, int timeouts,
+			struct ares_addrinfo *res)
+{
+	struct host_req *q = arg;
+	struct dns_address addrs[MAX_ADDRS];
+	size_t n = 0;
+	if (status == ARES_SUCCESS && res) {
+		for (struct ares_addrinfo_node *nd = res->nodes;
+		     nd && n < MAX_ADDRS; nd = nd->ai_next) {
+			if (nd->ai_family != AF_INET && nd->ai_family != AF_INET6)
+				continue;
+			if (nd->ai_addrlen > sizeof(addrs[n].ss))
+				continue;
+			struct dns_address *a = &addrs[n];
+			memset(a, 0, sizeof(*a));
+			memcpy(&a->ss, nd->ai_addr, (size_t)nd->ai_addrlen);
+			a->len = (socklen_t)nd->ai_addrlen;
+			const void *src =
+			    nd->ai_family == AF_INET
+				? (const void *)&((struct sockaddr_in *)nd->ai_addr)->sin_addr
+				: (const void *)&((struct sockaddr_in6 *)nd->ai_addr)->sin6_addr;
+			inet_ntop(nd->ai_family, src, a->text, sizeof(a->text));
+			bool dup = false;
+			for (size_t k = 0; k < n; k++)
+				if (strcmp(addrs[k].text, a->text) == 0)
+					dup = true;
+			if (!dup)
+				n++;
+		}
+	}
+	if (res)
+		ares_freeaddrinfo(res);
+	if (n > 0) {
+		q->cb(q->arg, 0, addrs, n, NULL);
+	} else {
+		char err[160];
+		if (status == ARES_SUCCESS || status == ARES_ENODATA)
+			snprintf(err, sizeof(err), "no A or AAAA records");
+		else if (status == ARES_ENOTFOUND)
+			snprintf(err, sizeof(err), "no such host (NXDOMAIN)");
+		else
+			snprintf(err, sizeof(err), "DNS lookup failed: %s",
+				 ares_strerror(status));
+		q->cb(q->arg, -1, NULL, 0, err);
+	}
+	free(q);
+}
+
+void dns_resolve_host(struct dns_resolver *r, const char *name, dns_host_cb cb,
+		      void *arg)
+{
+	struct host_req *q = calloc(1, sizeof(*q));
+	if (!q) {
+		cb(arg, -1, NULL, 0, "out of memory");
+		return;
+	}
+	q->cb = cb;
+	q->arg = arg;
+	q->r = r;
+	struct ares_addrinfo_hints h;
+	memset(&h, 0, sizeof(h));
+	h.ai_family = AF_UNSPEC;
+	h.ai_socktype = SOCK_STREAM;
+	ares_getaddrinfo(r->ch, name, NULL, &h, on_addrinfo, q);
+	rearm(r);
+}

@@ -1,0 +1,190 @@
+/* JSON output: the "relayprobe/1" document (README: JSON fields). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/util.h"
+#include "report/report.h"
+
+/* A JSON string from text that may not be valid UTF-8 (user input). */
+static json_t *jstr(const char *s)
+{
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char *e = rp_escape_dup(s, strlen(s));
+	j = json_string(e ? e : "");
+	free(e);
+	return j;
+}
+
+static json_t *reply_json(const struct smtp_reply *r)
+{
+	if (r->code == 0)
+		return json_null();
+	char *text = smtp_reply_text(r);
+	json_t *o = json_pack("{s:i, s:o, s:o}", "code", r->code, "enhanced",
+			      r->enhanced[0] ? jstr(r->enhanced) : json_null(),
+			      "text", jstr(text ? text : ""));
+	free(text);
+	return o;
+}
+
+static json_t *test_json(const struct test_result *t)
+{
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "id", jstr(t->t->id));
+	json_object_set_new(o, "name", jstr(t->t->name));
+	json_object_set_new(o, "mail_from", jstr(t->mail_from));
+	json_object_set_new(o, "rcpt_to", jstr(t->rcpt_to));
+	json_object_set_new(o, "helo", jstr(t->helo));
+	json_object_set_new(o, "tls", json_boolean(t->tls));
+	json_object_set_new(o, "result", jstr(outcome_name(t->c.outcome)));
+	json_object_set_new(o, "conclusive",
+			    json_boolean(t->c.outcome == OUT_ACCEPTED &&
+					 t->conclusive));
+	json_object_set_new(o, "reason", jstr(reason_name(t->c.reason)));
+	json_object_set_new(o, "stage",
+			    jstr(t->reply.code == 0 ? NULL
+				 : t->c.at_mail   ? "mail"
+						  : "rcpt"));
+	json_object_set_new(o, "reply", reply_json(&t->reply));
+	json_object_set_new(o, "session", json_integer(t->session));
+	json_object_set_new(o, "superseded", json_boolean(t->superseded));
+	if (t->note)
+		json_object_set_new(o, "note", jstr(t->note));
+	return o;
+}
+
+static json_t *tests_json(const struct test_result *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, test_json(&v[i]));
+	return a;
+}
+
+static json_t *server_json(const struct server_result *s, bool verbose)
+{
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "host", jstr(s->host));
+	json_object_set_new(o, "address", jstr(s->address));
+	json_object_set_new(o, "port", json_integer(s->port));
+	json_object_set_new(o, "verdict", jstr(verdict_name(s->verdict)));
+	json_object_set_new(o, "verdict_reason", jstr(s->verdict_reason));
+	json_object_set_new(o, "error", jstr(s->error));
+	json_object_set_new(o, "banner", jstr(s->banner));
+	json_t *ehlo = json_array();
+	for (size_t i = 0; ehlo && i < s->nehlo; i++)
+		json_array_append_new(ehlo, jstr(s->ehlo[i]));
+	json_object_set_new(o, "ehlo", ehlo);
+	json_object_set_new(o, "ehlo_name", jstr(s->ehlo_name));
+	json_object_set_new(o, "used_helo", json_boolean(s->used_helo));
+	json_object_set_new(o, "tls", json_boolean(s->tls));
+	json_object_set_new(o, "implicit_tls", json_boolean(s->implicit_tls));
+	json_object_set_new(o, "starttls_offered",
+			    json_boolean(s->starttls_offered));
+	json_object_set_new(o, "tls_required", json_boolean(s->tls_required));
+	json_object_set_new(o, "tls_version", jstr(s->tls_version));
+	json_object_set_new(o, "tls_cipher", jstr(s->tls_cipher));
+	json_object_set_new(o, "helo", jstr(s->helo_name));
+	json_object_set_new(o, "local_address", jstr(s->local_address));
+	json_object_set_new(o, "target_host", jstr(s->target_host));
+	json_object_set_new(o, "target_host_source", jstr(s->target_host_source));
+	json_object_set_new(o, "target_domain", jstr(s->target_domain));
+	json_object_set_new(o, "target_domain_source",
+			    jstr(s->target_domain_source));
+	json_object_set_new(o, "tests", tests_json(s->tests, s->ntests));
+	json_object_set_new(o, "controls",
+			    tests_json(s->controls, s->ncontrols));
+	json_t *f = json_array();
+	for (size_t i = 0; f && i < s->findings.n; i++)
+		json_array_append_new(
+		    f, json_pack("{s:o, s:o, s:o}", "id",
+				 jstr(s->findings.v[i].id), "severity",
+				 jstr(severity_name(s->findings.v[i].sev)),
+				 "message", jstr(s->findings.v[i].message)));
+	json_object_set_new(o, "findings", f);
+	json_t *tr = json_array();
+	for (size_t i = 0; tr && i < s->transcript.n; i++) {
+		const struct transcript_line *l = &s->transcript.v[i];
+		char dir[2] = {l->dir, '\0'};
+		json_array_append_new(
+		    tr, json_pack("{s:i, s:I, s:o, s:o}", "session",
+				  l->session, "ms", (json_int_t)l->ms, "dir",
+				  jstr(dir), "line", jstr(l->text)));
+	}
+	json_object_set_new(o, "transcript", tr);
+	json_object_set_new(o, "transcript_dropped",
+			    json_integer((json_int_t)s->transcript.dropped));
+	json_object_set_new(o, "sessions", json_integer(s->sessions));
+	json_object_set_new(o, "duration_ms", json_integer(s->duration_ms));
+	json_object_set_new(o, "connect_ms", json_integer(s->connect_ms));
+	(void)verbose;
+	return o;
+}
+
+static json_t *target_json(const struct check_result *r, bool verbose)
+{
+	json_t *o = json_object();
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "target", jstr(r->target));
+	json_object_set_new(o, "verdict", jstr(verdict_name(r->verdict)));
+	json_object_set_new(o, "error", jstr(r->error));
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < r->nservers; i++)
+		json_array_append_new(a, server_json(&r->servers[i], verbose));
+	json_object_set_new(o, "servers", a);
+	return o;
+}
+
+static int render(FILE *out, struct check_result *const *results, size_t n,
+		  enum verdict overall, const struct report_options *opt)
+{
+	json_t *doc;
+	if (n == 1) {
+		doc = json_object();
+		json_t *t = target_json(results[0], opt->verbose);
+		if (doc && t) {
+			json_object_set_new(doc, "schema", jstr("relayprobe/1"));
+			json_object_update(doc, t);
+		}
+		json_decref(t);
+	} else {
+		doc = json_object();
+		json_t *a = json_array();
+		for (size_t i = 0; a && i < n; i++)
+			json_array_append_new(a, target_json(results[i],
+							     opt->verbose));
+		if (doc) {
+			json_object_set_new(doc, "schema", jstr("relayprobe/1"));
+			json_object_set_new(doc, "verdict",
+					    jstr(verdict_name(overall)));
+			json_object_set_new(doc, "targets", a);
+		} else {
+			json_decref(a);
+		}
+	}
+	if (!doc)
+		return -1;
+	json_object_set_new(doc, "version", jstr(RELAYPROBE_VERSION));
+	json_object_set_new(doc, "exit_code",
+			    json_integer(verdict_exit_code(overall)));
+	int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', out);
+	json_decref(doc);
+	return rc == 0 ? 0 : -1;
+}
+
+const struct report_ops report_json = {
+	.name = "json",
+	.render = render,
+};

@@ -1,0 +1,35 @@
+/*
+ * report: renders check results. Each output format is a small vtable
+ * (struct report_ops) in a registry, so a new format is one new file and
+ * one line in report.c. Renderers only read the results.
+ *
+ * Everything from a server is already escaped in the model; renderers
+ * still escape anything else they print (targets, user options).
+ */
+#ifndef RP_REPORT_REPORT_H
+#define RP_REPORT_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "check/result.h"
+
+struct report_options {
+	bool verbose; /* include the transcript */
+	bool color;   /* ANSI colours (only on a terminal, not NO_COLOR) */
+};
+
+struct report_ops {
+	const char *name;
+	/* Returns 0, or -1 on allocation/output failure. */
+	int (*render)(FILE *out, struct check_result *const *results,
+		      size_t n, enum verdict overall,
+		      const struct report_options *opt);
+};
+
+const struct report_ops *report_find(const char *name);
+
+extern const struct report_ops report_text;
+extern const struct report_ops report_json;
+
+#endif

@@ -1,0 +1,622 @@
+#include "smtp/client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+enum cmd {
+	CMD_GREETING,
+	CMD_EHLO,
+	CMD_HELO,
+	CMD_STARTTLS,
+	CMD_MAIL,
+	CMD_RCPT,
+	CMD_RSET,
+	CMD_QUIT,
+};
+
+#define MAX_PENDING 8
+
+struct smtp_client {
+	struct smtp_client_config cfg;
+	char *helo_name;
+	struct smtp_client_ops ops;
+	void *arg;
+	enum smtp_client_state state;
+	struct smtp_reply_parser parser;
+
+	enum cmd pending[MAX_PENDING]; /* replies owed, oldest first */
+	size_t npending;
+
+	struct smtp_txn *queue_head, *queue_tail; /* not started */
+	struct smtp_txn *cur;                     /* in flight */
+
+	struct smtp_reply greeting;
+	struct smtp_reply last;
+	struct smtp_ehlo ehlo;
+	struct smtp_ehlo ehlo_plain;
+	bool have_ehlo_plain;
+	bool tls_active;
+	bool used_helo;
+	bool pipelining;
+	bool closed_reported;
+	size_t unconsumed; /* bytes left in the current feed after a reply */
+};
+
+static const char *const state_names[] = {
+	[SMTP_ST_GREETING] = "greeting",
+	[SMTP_ST_EHLO] = "ehlo",
+	[SMTP_ST_HELO] = "helo",
+	[SMTP_ST_STARTTLS] = "starttls",
+	[SMTP_ST_TLS_HANDSHAKE] = "tls-handshake",
+	[SMTP_ST_READY] = "ready",
+	[SMTP_ST_TXN] = "transaction",
+	[SMTP_ST_QUIT] = "quit",
+	[SMTP_ST_DONE] = "done",
+	[SMTP_ST_FAILED] = "failed",
+};
+_Static_assert(RP_ARRAY_LEN(state_names) == SMTP_ST_LAST,
+	       "state_names must name every state");
+
+static const char *const failure_names[] = {
+	[SMTP_FAIL_NONE] = "none",
+	[SMTP_FAIL_CONNECT] = "connect",
+	[SMTP_FAIL_TIMEOUT] = "timeout",
+	[SMTP_FAIL_REFUSED] = "refused",
+	[SMTP_FAIL_CLOSING] = "service-closing",
+	[SMTP_FAIL_DROPPED] = "dropped",
+	[SMTP_FAIL_PROTOCOL] = "protocol-error",
+	[SMTP_FAIL_TLS] = "tls-error",
+	[SMTP_FAIL_INTERNAL] = "internal-error",
+};
+_Static_assert(RP_ARRAY_LEN(failure_names) == SMTP_FAIL_LAST,
+	       "failure_names must name every failure");
+
+const char *smtp_client_state_name(enum smtp_client_state s)
+{
+	return (unsigned)s < SMTP_ST_LAST ? state_names[s] : "?";
+}
+
+const char *smtp_failure_name(enum smtp_failure f)
+{
+	return (unsigned)f < SMTP_FAIL_LAST ? failure_names[f] : "?";
+}
+
+/* The only way the state changes. */
+static void set_state(struct smtp_client *c, enum smtp_client_state s)
+{
+	c->state = s;
+}
+
+static void parser_line(void *arg, const char *line)
+{
+	struct smtp_client *c = arg;
+	if (c->ops.line)
+		c->ops.line(c->arg, 'S', line);
+}
+
+struct smtp_client *smtp_client_new(const struct smtp_client_config *cfg,
+				    const struct smtp_client_ops *ops,
+				    void *arg)
+{
+	struct smtp_client *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->cfg = *cfg;
+	c->helo_name = rp_strdup(cfg->helo_name ? cfg->helo_name : "localhost");
+	c->ops = *ops;
+	c->arg = arg;
+	if (!c->helo_name ||
+	    smtp_reply_parser_init(&c->parser, &cfg->limits) < 0) {
+		free(c->helo_name);
+		free(c);
+		return NULL;
+	}
+	c->parser.on_line = parser_line;
+	c->parser.on_line_arg = c;
+	c->pending[c->npending++] = CMD_GREETING;
+	set_state(c, SMTP_ST_GREETING);
+	return c;
+}
+
+void smtp_txn_free(struct smtp_txn *t)
+{
+	if (!t)
+		return;
+	free(t->mail);
+	free(t->rcpt);
+	smtp_reply_clear(&t->mail_reply);
+	smtp_reply_clear(&t->rcpt_reply);
+	free(t);
+}
+
+void smtp_client_free(struct smtp_client *c)
+{
+	if (!c)
+		return;
+	struct smtp_txn *t;
+	while ((t = smtp_client_take_unfinished(c)))
+		smtp_txn_free(t);
+	smtp_reply_parser_cleanup(&c->parser);
+	smtp_reply_clear(&c->greeting);
+	smtp_reply_clear(&c->last);
+	smtp_ehlo_clear(&c->ehlo);
+	smtp_ehlo_clear(&c->ehlo_plain);
+	free(c->helo_name);
+	free(c);
+}
+
+static bool over(const struct smtp_client *c)
+{
+	return c->state == SMTP_ST_DONE || c->state == SMTP_ST_FAILED;
+}
+
+static void finish(struct smtp_client *c, enum smtp_failure f, const char *why)
+{
+	if (over(c))
+		return;
+	set_state(c, f == SMTP_FAIL_NONE ? SMTP_ST_DONE : SMTP_ST_FAILED);
+	c->npending = 0;
+	if (!c->closed_reported) {
+		c->closed_reported = true;
+		if (c->ops.closed)
+			c->ops.closed(c->arg, f, why);
+	}
+}
+
+/* Sends one command line and records which reply it is owed. */
+static int send_cmd(struct smtp_client *c, enum cmd k, const char *fmt, ...)
+    RP_PRINTF(3, 4);
+static int send_cmd(struct smtp_client *c, enum cmd k, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) - 2) {
+		finish(c, SMTP_FAIL_INTERNAL, "command too long");
+		return -1;
+	}
+	if (c->npending >= MAX_PENDING) {
+		finish(c, SMTP_FAIL_INTERNAL, "too many commands in flight");
+		return -1;
+	}
+	if (c->ops.line) {
+		char shown[sizeof(line) * 4];
+		rp_escape(line, (size_t)n, shown, sizeof(shown));
+		c->ops.line(c->arg, 'C', shown);
+	}
+	line[n++] = '\r';
+	line[n++] = '\n';
+	c->pending[c->npending++] = k;
+	if (c->ops.write(c->arg, line, (size_t)n) < 0) {
+		finish(c, SMTP_FAIL_DROPPED, "cannot write to the connection");
+		return -1;
+	}
+	return 0;
+}
+
+static void send_ehlo(struct smtp_client *c)
+{
+	set_state(c, SMTP_ST_EHLO);
+	send_cmd(c, CMD_EHLO, "EHLO %s", c->helo_name);
+}
+
+static void start_next_txn(struct smtp_client *c);
+
+static void become_ready(struct smtp_client *c, bool announce)
+{
+	set_state(c, SMTP_ST_READY);
+	if (announce && c->ops.ready)
+		c->ops.ready(c->arg);
+	if (c->state == SMTP_ST_READY)
+		start_next_txn(c);
+}
+
+static void start_next_txn(struct smtp_client *c)
+{
+	if (c->state != SMTP_ST_READY || c->cur)
+		return;
+	if (!c->queue_head) {
+		if (c->ops.idle)
+			c->ops.idle(c->arg);
+		return;
+	}
+	struct smtp_txn *t = c->queue_head;
+	c->queue_head = t->next;
+	if (!c->queue_head)
+		c->queue_tail = NULL;
+	t->next = NULL;
+	c->cur = t;
+	set_state(c, SMTP_ST_TXN);
+	if (send_cmd(c, CMD_MAIL, "MAIL FROM:%s", t->mail) < 0)
+		return;
+	if (c->pipelining) {
+		/* RFC 2920: MAIL, RCPT and RSET may share a group. */
+		t->rcpt_sent = true;
+		if (send_cmd(c, CMD_RCPT, "RCPT TO:%s", t->rcpt) < 0)
+			return;
+		send_cmd(c, CMD_RSET, "RSET");
+	}
+}
+
+static void txn_complete(struct smtp_client *c)
+{
+	struct smtp_txn *t = c->cur;
+	c->cur = NULL;
+	set_state(c, SMTP_ST_READY);
+	if (c->ops.txn_done)
+		c->ops.txn_done(c->arg, t);
+	else
+		smtp_txn_free(t);
+	start_next_txn(c);
+}
+
+static void on_greeting(struct smtp_client *c, struct smtp_reply *r)
+{
+	smtp_reply_clear(&c->greeting);
+	c->greeting = *r;
+	memset(r, 0, sizeof(*r));
+	if (c->greeting.code == 220) {
+		send_ehlo(c);
+		return;
+	}
+	/* RFC 5321 §3.1: after a 554 greeting the server waits for QUIT. */
+	char why[128];
+	snprintf(why, sizeof(why), "greeting was %d, not 220",
+		 c->greeting.code);
+	if (c->greeting.code != 421)
+		send_cmd(c, CMD_QUIT, "QUIT");
+	finish(c, SMTP_FAIL_REFUSED, why);
+}
+
+static void on_hello(struct smtp_client *c, enum cmd k, struct smtp_reply *r)
+{
+	if (r->code == 250) {
+		struct smtp_ehlo caps;
+		if (k == CMD_EHLO) {
+			if (smtp_ehlo_parse(r, &caps) < 0) {
+				finish(c, SMTP_FAIL_INTERNAL, "out of memory");
+				return;
+			}
+		} else {
+			memset(&caps, 0, sizeof(caps));
+			char name[256];
+			smtp_greeting_name(r, name, sizeof(name));
+			caps.name = rp_strdup(name);
+		}
+		smtp_ehlo_clear(&c->ehlo);
+		c->ehlo = caps;
+		c->pipelining = caps.pipelining;
+		if (!c->tls_active && caps.starttls &&
+		    (c->cfg.tls == SMTP_TLS_OPPORTUNISTIC ||
+		     c->cfg.tls == SMTP_TLS_REQUIRED)) {
+			set_state(c, SMTP_ST_STARTTLS);
+			send_cmd(c, CMD_STARTTLS, "STARTTLS");
+			return;
+		}
+		if (!c->tls_active && c->cfg.tls == SMTP_TLS_REQUIRED) {
+			finish(c, SMTP_FAIL_TLS,
+			       "TLS required but the server does not offer "
+			       "STARTTLS");
+			return;
+		}
+		become_ready(c, true);
+		return;
+	}
+	if (k == CMD_EHLO && r->code >= 500) {
+		/* RFC 5321 §3.2: fall back to HELO. */
+		c->used_helo = true;
+		set_state(c, SMTP_ST_HELO);
+		send_cmd(c, CMD_HELO, "HELO %s", c->helo_name);
+		return;
+	}
+	char why[128];
+	snprintf(why, sizeof(why), "%s refused with %d",
+		 k == CMD_EHLO ? "EHLO" : "HELO", r->code);
+	send_cmd(c, CMD_QUIT, "QUIT");
+	finish(c, SMTP_FAIL_REFUSED, why);
+}
+
+static void on_starttls(struct smtp_client *c, struct smtp_reply *r)
+{
+	if (r->code == 220) {
+		/* Bytes after the 220 would be read as if encrypted: the
+		 * CVE-2011-0411 injection class. Refuse to upgrade. */
+		if (c->unconsumed > 0 || smtp_reply_parser_busy(&c->parser)) {
+			finish(c, SMTP_FAIL_TLS,
+			       "server sent data after its 220 reply to "
+			       "STARTTLS; upgrade refused");
+			return;
+		}
+		set_state(c, SMTP_ST_TLS_HANDSHAKE);
+		if (c->ops.start_tls)
+			c->ops.start_tls(c->arg);
+		return;
+	}
+	if (c->cfg.tls == SMTP_TLS_REQUIRED) {
+		char why[96];
+		snprintf(why, sizeof(why), "STARTTLS refused with %d", r->code);
+		send_cmd(c, CMD_QUIT, "QUIT");
+		finish(c, SMTP_FAIL_TLS, why);
+		return;
+	}
+	become_ready(c, true);
+}
+
+static void on_txn_reply(struct smtp_client *c, enum cmd k,
+			 struct smtp_reply *r)
+{
+	struct smtp_txn *t = c->cur;
+	if (!t) {
+		finish(c, SMTP_FAIL_PROTOCOL, "reply without a transaction");
+		return;
+	}
+	switch (k) {
+	case CMD_MAIL:
+		t->mail_reply = *r;
+		memset(r, 0, sizeof(*r));
+		if (!c->pipelining) {
+			if (smtp_reply_ok(&t->mail_reply)) {
+				t->rcpt_sent = true;
+				send_cmd(c, CMD_RCPT, "RCPT TO:%s", t->rcpt);
+			} else {
+				send_cmd(c, CMD_RSET, "RSET");
+			}
+		}
+		return;
+	case CMD_RCPT:
+		t->rcpt_reply = *r;
+		memset(r, 0, sizeof(*r));
+		if (!c->pipelining)
+			send_cmd(c, CMD_RSET, "RSET");
+		return;
+	case CMD_RSET:
+		if (r->code != 250) {
+			/* RFC 5321 §4.1.1.5: RSET must succeed; a server that
+			 * refuses it cannot be trusted with the next test. */
+			smtp_reply_clear(&c->last);
+			smtp_reply_copy(&c->last, r);
+			struct smtp_txn *done = c->cur;
+			c->cur = NULL;
+			if (c->ops.txn_done)
+				c->ops.txn_done(c->arg, done);
+			else
+				smtp_txn_free(done);
+			send_cmd(c, CMD_QUIT, "QUIT");
+			finish(c, SMTP_FAIL_PROTOCOL, "server refused RSET");
+			return;
+		}
+		txn_complete(c);
+		return;
+	case CMD_GREETING:
+	case CMD_EHLO:
+	case CMD_HELO:
+	case CMD_STARTTLS:
+	case CMD_QUIT:
+		break;
+	}
+	finish(c, SMTP_FAIL_INTERNAL, "unexpected command kind");
+}
+
+static void on_reply(struct smtp_client *c, struct smtp_reply *r)
+{
+	smtp_reply_clear(&c->last);
+	if (smtp_reply_copy(&c->last, r) < 0) {
+		finish(c, SMTP_FAIL_INTERNAL, "out of memory");
+		return;
+	}
+	if (c->npending == 0) {
+		finish(c, SMTP_FAIL_PROTOCOL,
+		       "server sent a reply nobody asked for");
+		return;
+	}
+	enum cmd k = c->pending[0];
+	memmove(c->pending, c->pending + 1,
+		(c->npending - 1) * sizeof(c->pending[0]));
+	c->npending--;
+
+	if (k == CMD_QUIT) {
+		finish(c, SMTP_FAIL_NONE, NULL);
+		return;
+	}
+	if (r->code == 421) {
+		char why[160];
+		char *text = smtp_reply_text(r);
+		snprintf(why, sizeof(why), "421 service closing: %.120s",
+			 text ? text : "");
+		free(text);
+		finish(c, SMTP_FAIL_CLOSING, why);
+		return;
+	}
+	switch (k) {
+	case CMD_GREETING:
+		on_greeting(c, r);
+		return;
+	case CMD_EHLO:
+	case CMD_HELO:
+		on_hello(c, k, r);
+		return;
+	case CMD_STARTTLS:
+		on_starttls(c, r);
+		return;
+	case CMD_MAIL:
+	case CMD_RCPT:
+	case CMD_RSET:
+		on_txn_reply(c, k, r);
+		return;
+	case CMD_QUIT:
+		return;
+	}
+}
+
+void smtp_client_feed(struct smtp_client *c, const char *data, size_t len)
+{
+	while (len > 0 && !over(c)) {
+		if (c->state == SMTP_ST_TLS_HANDSHAKE) {
+			finish(c, SMTP_FAIL_TLS,
+			       "server sent plaintext during the TLS upgrade");
+			return;
+		}
+		struct smtp_reply r = {0};
+		size_t used = 0;
+		char err[128];
+		enum smtp_parse_status st = smtp_reply_parser_feed(
+		    &c->parser, data, len, &used, &r, err, sizeof(err));
+		if (st == SMTP_PARSE_ERROR) {
+			finish(c, SMTP_FAIL_PROTOCOL, err);
+			return;
+		}
+		if (st == SMTP_PARSE_MORE)
+			return;
+		data += used;
+		len -= used;
+		c->unconsumed = len;
+		on_reply(c, &r);
+		smtp_reply_clear(&r);
+		c->unconsumed = 0;
+	}
+}
+
+void smtp_client_tls_done(struct smtp_client *c, bool ok, const char *why)
+{
+	if (c->state != SMTP_ST_TLS_HANDSHAKE)
+		return;
+	if (!ok) {
+		finish(c, SMTP_FAIL_TLS, why ? why : "TLS handshake failed");
+		return;
+	}
+	c->tls_active = true;
+	/* RFC 3207 §4.2: forget what was learnt before and say EHLO again. */
+	smtp_ehlo_clear(&c->ehlo_plain);
+	c->ehlo_plain = c->ehlo;
+	c->have_ehlo_plain = true;
+	memset(&c->ehlo, 0, sizeof(c->ehlo));
+	c->pipelining = false;
+	send_ehlo(c);
+}
+
+void smtp_client_set_tls_active(struct smtp_client *c)
+{
+	c->tls_active = true;
+}
+
+void smtp_client_eof(struct smtp_client *c)
+{
+	if (c->state == SMTP_ST_QUIT) {
+		finish(c, SMTP_FAIL_NONE, NULL);
+		return;
+	}
+	finish(c, SMTP_FAIL_DROPPED, "server closed the connection");
+}
+
+void smtp_client_fail(struct smtp_client *c, enum smtp_failure f,
+		      const char *why)
+{
+	if (c->state == SMTP_ST_QUIT && f == SMTP_FAIL_TIMEOUT) {
+		/* A server slow to answer QUIT has still done its work. */
+		finish(c, SMTP_FAIL_NONE, NULL);
+		return;
+	}
+	finish(c, f, why);
+}
+
+int smtp_client_add_txn(struct smtp_client *c, const char *mail,
+			const char *rcpt, void *tag)
+{
+	if (over(c) || c->state == SMTP_ST_QUIT)
+		return -1;
+	struct smtp_txn *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -1;
+	t->mail = rp_strdup(mail);
+	t->rcpt = rp_strdup(rcpt);
+	t->tag = tag;
+	if (!t->mail || !t->rcpt) {
+		smtp_txn_free(t);
+		return -1;
+	}
+	if (c->queue_tail)
+		c->queue_tail->next = t;
+	else
+		c->queue_head = t;
+	c->queue_tail = t;
+	if (c->state == SMTP_ST_READY)
+		start_next_txn(c);
+	return 0;
+}
+
+void smtp_client_quit(struct smtp_client *c)
+{
+	if (over(c) || c->state == SMTP_ST_QUIT)
+		return;
+	if (c->state != SMTP_ST_READY) {
+		/* Mid-handshake: just stop; the adapter closes the socket. */
+		finish(c, SMTP_FAIL_NONE, NULL);
+		return;
+	}
+	set_state(c, SMTP_ST_QUIT);
+	send_cmd(c, CMD_QUIT, "QUIT");
+}
+
+struct smtp_txn *smtp_client_take_unfinished(struct smtp_client *c)
+{
+	struct smtp_txn *t = c->cur;
+	if (t) {
+		c->cur = NULL;
+	} else if ((t = c->queue_head)) {
+		c->queue_head = t->next;
+		if (!c->queue_head)
+			c->queue_tail = NULL;
+	} else {
+		return NULL;
+	}
+	t->next = NULL;
+	smtp_reply_clear(&t->mail_reply);
+	smtp_reply_clear(&t->rcpt_reply);
+	t->rcpt_sent = false;
+	return t;
+}
+
+enum smtp_client_state smtp_client_state(const struct smtp_client *c)
+{
+	return c->state;
+}
+
+bool smtp_client_waiting(const struct smtp_client *c)
+{
+	return c->npending > 0 || c->state == SMTP_ST_TLS_HANDSHAKE;
+}
+
+bool smtp_client_tls_active(const struct smtp_client *c)
+{
+	return c->tls_active;
+}
+
+const struct smtp_reply *smtp_client_greeting(const struct smtp_client *c)
+{
+	return &c->greeting;
+}
+
+const struct smtp_ehlo *smtp_client_ehlo(const struct smtp_client *c)
+{
+	return &c->ehlo;
+}
+
+const struct smtp_ehlo *smtp_client_ehlo_plain(const struct smtp_client *c)
+{
+	return c->have_ehlo_plain ? &c->ehlo_plain : NULL;
+}
+
+bool smtp_client_used_helo(const struct smtp_client *c)
+{
+	return c->used_helo;
+}
+
+const struct smtp_reply *smtp_client_last_reply(const struct smtp_client *c)
+{
+	return c->last.code ? &c->last : NULL;
+}

@@ -1,0 +1,518 @@
+# shellcheck shell=bash
+#
+# tests/integration/postfix.sh -- private, throw-away Postfix instances for
+# relayprobe's integration tests.  Source this file; do not execute it.
+#
+#   . tests/integration/postfix.sh
+#   trap pf_cleanup EXIT
+#   port=$(pf_free_port)
+#   pf_start closed 127.0.0.1 "$port"                        # closed relay
+#   pf_start open   127.0.0.1 auto 'mynetworks = 127.0.0.0/8' # open to 127/8
+#   pf_start tls    127.0.0.1 auto TLS 'smtpd_tls_security_level = encrypt'
+#   relayprobe --source 127.0.0.2 "127.0.0.1:$(pf_port open)" ...
+#
+# What it does and why
+# --------------------
+# Every instance is a complete, independent Postfix (Debian's postfix 3.7)
+# living under "$PF_ROOT/NAME": its own config directory (conf/main.cf,
+# conf/master.cf), queue_directory, data_directory and log file, started
+# with "postfix -c DIR start".  Nothing of the system Postfix is used or
+# touched (its /etc/postfix/main.cf need not even exist); port 25 is never
+# used.  Must run as root (postfix start requires it).
+#
+#  * Loopback only, and nothing may leave the machine.  smtpd listens only on
+#    ADDR:PORT (127.0.0.x or ::1).  Mail the instance would deliver -- for its
+#    own domains (local_transport) or elsewhere (default/relay_transport,
+#    relayhost) -- goes to smtp:[127.0.0.1]:9, a "sink" where nothing
+#    listens, so a message that ever got queued would just be deferred.
+#    relayprobe never sends DATA, so in practice nothing is ever queued.
+#  * No DNS at all: smtp_dns_support_level = disabled (+ the old
+#    disable_dns_lookups), smtpd_peername_lookup = no (otherwise smtpd does a
+#    PTR lookup per connection), myhostname/mydomain set explicitly (no
+#    gethostname/FQDN guessing), numeric next hops in brackets.
+#  * chroot off for every service (master.cf column 5 = n): a chroot would
+#    need /etc/services, resolv.conf, libraries, ... copied into the queue.
+#  * Logging to a file without syslog (Postfix >= 3.4): maillog_file plus the
+#    "postlog" unix-dgram service (postlogd) in master.cf, which the docs
+#    require.  maillog_file must lie under one of maillog_file_prefixes
+#    (default "/var, /dev/stdout"), so that is set to the instance dir.
+#  * Identity of the target: mx.relaytarget.test / relaytarget.test; any
+#    local part of relaytarget.test is accepted (local_recipient_maps empty).
+#  * Relay policy by source address: mynetworks = 127.0.0.1/32, so a client
+#    bound to 127.0.0.2 (or ::1) is an outsider; the default relay check is
+#    "permit_mynetworks, reject_unauth_destination" (554 5.7.1 Relay access
+#    denied).  Note Debian's own default would be defer_unauth_destination
+#    (454, i.e. temporary) -- we make it a hard reject on purpose.
+#  * Postfix's anti-abuse defaults are left alone (smtpd_soft_error_limit=10,
+#    smtpd_error_sleep_time=1s, smtpd_hard_error_limit=20): tests see a
+#    realistic Postfix.  Override them per instance if a test needs speed.
+#
+# API (all functions print errors on stderr and return non-zero on failure;
+# safe under "set -euo pipefail" in the caller)
+# ---
+#   pf_start NAME ADDR PORT [ARG...]
+#       Create and start instance NAME on ADDR:PORT and wait (<= ~15 s) for
+#       its "220 " greeting.  ADDR: 127.0.0.x or ::1.  PORT: a number, or
+#       "auto" (pick a free one, retried on a bind race; read it back with
+#       pf_port NAME).  Each ARG is either a main.cf line "key = value"
+#       (applied after the base config with postconf -e, so it overrides),
+#       or the pseudo-line "TLS" (offer STARTTLS with a self-signed
+#       certificate for CN=mx.relaytarget.test, smtpd_tls_security_level =
+#       may; a later 'smtpd_tls_security_level = encrypt' overrides, whatever
+#       the argument order).  Unknown main.cf parameter names are an error.
+#   pf_stop NAME        postfix stop; make sure master and its children are
+#                       gone (zombies count as gone), kill -9 by PID if not.
+#   pf_stop_all         pf_stop every instance under $PF_ROOT (trap-safe).
+#   pf_cleanup          pf_stop_all, then remove $PF_ROOT if this file
+#                       created it (set PF_KEEP=1 to keep it for post-mortem).
+#   pf_log NAME         print the instance's maillog.
+#   pf_conf NAME ARG... change main.cf lines of a running instance + reload.
+#   pf_port NAME / pf_addr NAME / pf_dir NAME (config dir) / pf_tls_cert
+#                       (PEM of the self-signed certificate, to pin/verify).
+#   pf_free_port        print a random TCP port in 20000-60000 nobody listens on.
+#
+# Environment: PF_ROOT (default: mktemp -d, created when this file is
+# sourced, exported), PF_SINK (default 9), PF_START_TIMEOUT (default 15 s),
+# PF_KEEP.
+
+# --- state -----------------------------------------------------------------
+
+if [[ -z "${PF_ROOT:-}" ]]; then
+    PF_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/relayprobe-pf.XXXXXX") || {
+        echo "postfix.sh: mktemp failed" >&2
+        return 1
+    }
+    # Postfix daemons drop to user "postfix" and must be able to traverse.
+    chmod 755 "$PF_ROOT"
+    _PF_ROOT_OWNED=1
+fi
+export PF_ROOT
+: "${_PF_ROOT_OWNED:=0}"
+: "${PF_SINK:=9}"
+: "${PF_START_TIMEOUT:=15}"
+
+_pf_err() { echo "postfix.sh: $*" >&2; }
+
+_pf_check_name() {
+    if [[ ! "${1:-}" =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]]; then
+        _pf_err "bad instance name '${1:-}' (use [A-Za-z0-9_.-])"
+        return 1
+    fi
+}
+
+_pf_idir() { printf '%s/%s\n' "$PF_ROOT" "$1"; }
+
+# Liveness that treats zombies as dead (PID 1 may not reap orphans here).
+_pf_alive() {
+    local pid=$1 state
+    [[ -r /proc/$pid/status ]] || return 1
+    state=$(awk '/^State:/ {print $2; exit}' "/proc/$pid/status" 2>/dev/null) || return 1
+    [[ -n "$state" && "$state" != Z && "$state" != X ]]
+}
+
+# PIDs of live processes whose cwd is inside the instance directory. master
+# and every daemon it spawns chdir() into queue_directory, so this finds the
+# whole instance, whatever the command line says (master runs as plain
+# "/usr/lib/postfix/sbin/master -w", with MAIL_CONFIG in its environment).
+_pf_pids() {
+    local idir=$1 p cwd
+    for p in /proc/[0-9]*; do
+        cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+        case "$cwd" in
+            "$idir"/*) _pf_alive "${p#/proc/}" && echo "${p#/proc/}" ;;
+        esac
+    done
+    return 0
+}
+
+_pf_master_pid() {
+    local idir=$1 pid
+    pid=$(tr -dc 0-9 < "$idir/queue/pid/master.pid" 2>/dev/null) || true
+    [[ -n "$pid" ]] && echo "$pid"
+    return 0
+}
+
+_pf_port_in_use() {
+    [[ -n "$(ss -ltnH "sport = :$1" 2>/dev/null)" ]]
+}
+
+pf_free_port() {
+    local i p
+    for ((i = 0; i < 200; i++)); do
+        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40001 ))
+        _pf_port_in_use "$p" && continue
+        # Also skip ports already assigned to (maybe not yet listening)
+        # instances of this PF_ROOT.
+        if compgen -G "$PF_ROOT/*/port" >/dev/null &&
+           grep -qxF "$p" "$PF_ROOT"/*/port 2>/dev/null; then
+            continue
+        fi
+        echo "$p"
+        return 0
+    done
+    _pf_err "pf_free_port: no free port found"
+    return 1
+}
+
+# Self-signed certificate, once per PF_ROOT.
+_pf_tls_material() {
+    local d=$PF_ROOT/tls
+    [[ -s $d/cert.pem && -s $d/key.pem ]] && return 0
+    mkdir -p "$d" || return 1
+    if ! openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+            -subj /CN=mx.relaytarget.test \
+            -keyout "$d/key.pem.tmp" -out "$d/cert.pem.tmp" >"$d/openssl.log" 2>&1; then
+        _pf_err "openssl req failed:"; cat "$d/openssl.log" >&2
+        return 1
+    fi
+    chmod 600 "$d/key.pem.tmp"
+    mv -f "$d/key.pem.tmp" "$d/key.pem" && mv -f "$d/cert.pem.tmp" "$d/cert.pem"
+}
+
+pf_tls_cert() {
+    _pf_tls_material || return 1
+    echo "$PF_ROOT/tls/cert.pem"
+}
+
+pf_dir()  { _pf_check_name "${1:-}" || return 1; echo "$(_pf_idir "$1")/conf"; }
+pf_port() { _pf_check_name "${1:-}" || return 1; cat "$(_pf_idir "$1")/port"; }
+pf_addr() { _pf_check_name "${1:-}" || return 1; cat "$(_pf_idir "$1")/addr"; }
+
+pf_log() {
+    _pf_check_name "${1:-}" || return 1
+    local f
+    f="$(_pf_idir "$1")/maillog"
+    if [[ ! -e $f ]]; then
+        _pf_err "pf_log: no maillog for instance '$1' ($f)"
+        return 1
+    fi
+    cat "$f"
+}
+
+# One attempt to read a "220 " greeting; politely QUITs.
+_pf_greets() {
+    local addr=$1 port=$2
+    # bash opens /dev/tcp via getaddrinfo, so "::1" works as a host.
+    timeout 5 bash -c '
+        exec 3<>"/dev/tcp/$0/$1" || exit 1
+        line=""
+        while IFS= read -r -t 4 line <&3; do
+            case $line in
+                220-*) continue ;;
+                "220 "*) printf "QUIT\r\n" >&3; exit 0 ;;
+                *) exit 2 ;;
+            esac
+        done
+        exit 1' "$addr" "$port" 2>/dev/null
+}
+
+# Split "key = value" into _pf_k / _pf_v.
+_pf_split() {
+    local line=$1
+    if [[ ! "$line" =~ ^[[:space:]]*([A-Za-z0-9_]+)[[:space:]]*=(.*)$ ]]; then
+        _pf_err "not a main.cf 'key = value' line: '$line'"
+        return 1
+    fi
+    _pf_k=${BASH_REMATCH[1]}
+    _pf_v=${BASH_REMATCH[2]}
+    _pf_v=${_pf_v#"${_pf_v%%[![:space:]]*}"}
+}
+
+# Apply main.cf lines; reject parameter names Postfix does not know.
+_pf_apply() {
+    local conf=$1; shift
+    local l out
+    (($# == 0)) && return 0
+    for l in "$@"; do _pf_split "$l" || return 1; done
+    if ! out=$(postconf -c "$conf" -e "$@" 2>&1); then
+        _pf_err "postconf -e failed: $out"
+        return 1
+    fi
+    # postconf -n warns "unused parameter: foo=bar" for unknown names
+    # (typos would otherwise silently do nothing).
+    out=$(postconf -c "$conf" -n 2>&1 >/dev/null | grep -i 'unused parameter') || true
+    if [[ -n $out ]]; then
+        _pf_err "unknown main.cf parameter(s) in $conf: $out"
+        return 1
+    fi
+}
+
+_pf_write_config() {
+    local idir=$1 addr=$2 port=$3 conf=$1/conf
+    local iface svc protocols
+    if [[ $addr == *:* ]]; then
+        iface="[$addr]"; svc="[$addr]:$port"; protocols=all
+    else
+        iface=$addr; svc="$addr:$port"; protocols=ipv4
+    fi
+    mkdir -p "$conf" "$idir/data" "$idir/queue" || return 1
+    # data_directory must belong to the mail_owner (postfix check fixes
+    # the queue itself).
+    chown postfix: "$idir/data" || return 1
+    : >"$idir/maillog"
+    cat >"$conf/main.cf" <<EOF
+# Generated by tests/integration/postfix.sh for instance $(basename "$idir").
+compatibility_level = 3.6
+queue_directory = $idir/queue
+data_directory = $idir/data
+maillog_file = $idir/maillog
+maillog_file_prefixes = $idir
+syslog_name = postfix-$(basename "$idir")
+
+inet_interfaces = $iface
+inet_protocols = $protocols
+
+myhostname = mx.relaytarget.test
+mydomain = relaytarget.test
+myorigin = relaytarget.test
+mydestination = relaytarget.test, mx.relaytarget.test, localhost
+smtpd_banner = \$myhostname ESMTP \$mail_name (Debian/GNU)
+mynetworks = 127.0.0.1/32
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+
+# Accept any local part; deliver everything to the loopback sink.
+local_recipient_maps =
+alias_maps =
+alias_database =
+local_transport = smtp:[127.0.0.1]:$PF_SINK
+default_transport = smtp:[127.0.0.1]:$PF_SINK
+relay_transport = smtp:[127.0.0.1]:$PF_SINK
+relayhost = [127.0.0.1]:$PF_SINK
+
+# No DNS, ever.
+smtp_dns_support_level = disabled
+lmtp_dns_support_level = disabled
+disable_dns_lookups = yes
+smtp_host_lookup = native
+smtpd_peername_lookup = no
+
+biff = no
+append_dot_mydomain = no
+readme_directory = no
+smtpd_tls_security_level = none
+smtp_tls_security_level = none
+EOF
+    # private/unpriv/chroot/wakeup/maxproc; chroot is "n" everywhere.
+    cat >"$conf/master.cf" <<EOF
+# Generated by tests/integration/postfix.sh.
+$svc inet  n       -       n       -       -       smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+    echo "$addr" >"$idir/addr"
+    echo "$port" >"$idir/port"
+}
+
+# Start an already configured instance and wait for its greeting.
+_pf_launch() {
+    local name=$1 idir=$2 conf=$2/conf addr=$3 port=$4 out i deadline
+    if ! out=$(postfix -c "$conf" check 2>&1); then
+        _pf_err "pf_start $name: postfix check failed:"; echo "$out" >&2
+        return 1
+    fi
+    [[ -n $out ]] && printf '%s\n' "$out" | sed "s/^/postfix.sh: $name: check: /" >&2
+    if ! out=$(postfix -c "$conf" start 2>&1); then
+        _pf_err "pf_start $name: postfix start failed:"; echo "$out" >&2
+        return 1
+    fi
+    deadline=$((SECONDS + PF_START_TIMEOUT))
+    for ((i = 0; ; i++)); do
+        if _pf_greets "$addr" "$port"; then
+            return 0
+        fi
+        # Gave up: master died (e.g. bind failed), or timeout.
+        if ((i > 3)) && ! _pf_alive "$(_pf_master_pid "$idir")" 2>/dev/null; then
+            return 2
+        fi
+        ((SECONDS >= deadline)) && return 3
+        sleep 0.05
+    done
+}
+
+pf_start() {
+    if (($# < 3)); then
+        _pf_err "usage: pf_start NAME ADDR PORT|auto [TLS] ['key = value'...]"
+        return 1
+    fi
+    local name=$1 addr=$2 port=$3; shift 3
+    _pf_check_name "$name" || return 1
+    if [[ $EUID -ne 0 ]]; then
+        _pf_err "pf_start: must run as root (postfix start requires it)"
+        return 1
+    fi
+    if [[ ! $addr =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ && $addr != ::1 ]]; then
+        _pf_err "pf_start $name: ADDR must be loopback (127.x.y.z or ::1), got '$addr'"
+        return 1
+    fi
+    if [[ $port != auto && ! ( $port =~ ^[0-9]+$ && $port -gt 0 && $port -lt 65536 ) ]]; then
+        _pf_err "pf_start $name: bad port '$port'"
+        return 1
+    fi
+    if [[ $port == 25 ]]; then
+        _pf_err "pf_start $name: refusing port 25"
+        return 1
+    fi
+    local idir
+    idir=$(_pf_idir "$name")
+    if [[ -e $idir ]]; then
+        if [[ -n "$(_pf_pids "$idir")" ]]; then
+            _pf_err "pf_start $name: instance already running in $idir"
+            return 1
+        fi
+        rm -rf "$idir"
+    fi
+
+    local tls=0 a
+    local -a lines=()
+    for a in "$@"; do
+        if [[ $a == TLS ]]; then tls=1; else lines+=("$a"); fi
+    done
+    if ((tls)); then
+        _pf_tls_material || return 1
+        lines=("smtpd_tls_cert_file = $PF_ROOT/tls/cert.pem"
+               "smtpd_tls_key_file = $PF_ROOT/tls/key.pem"
+               "smtpd_tls_security_level = may"
+               "smtpd_tls_loglevel = 1"
+               "${lines[@]}")
+    fi
+
+    local attempt rc tries=1 p
+    [[ $port == auto ]] && tries=5
+    for ((attempt = 1; attempt <= tries; attempt++)); do
+        p=$port
+        if [[ $port == auto ]]; then p=$(pf_free_port) || return 1; fi
+        if _pf_port_in_use "$p"; then
+            _pf_err "pf_start $name: port $p is already in use"
+            ((attempt < tries)) && continue
+            return 1
+        fi
+        rm -rf "$idir"
+        mkdir -p "$idir" || return 1
+        _pf_write_config "$idir" "$addr" "$p" || return 1
+        _pf_apply "$idir/conf" "${lines[@]}" || return 1
+        rc=0
+        _pf_launch "$name" "$idir" "$addr" "$p" || rc=$?
+        ((rc == 0)) && return 0
+        ((rc == 1)) && return 1
+        # Master gone or no greeting: find out why, clean up, maybe retry.
+        if ((rc == 2)) && grep -q 'bind .* Address already in use' "$idir/maillog" 2>/dev/null &&
+           ((attempt < tries)); then
+            _pf_err "pf_start $name: lost a race for port $p, retrying"
+            pf_stop "$name" 2>/dev/null || true
+            continue
+        fi
+        if ((rc == 2)); then
+            _pf_err "pf_start $name: postfix master died before $addr:$p greeted"
+        else
+            _pf_err "pf_start $name: no '220 ' greeting on $addr:$p within ${PF_START_TIMEOUT}s"
+        fi
+        _pf_err "---- maillog of $name ($idir/maillog) ----"
+        cat "$idir/maillog" >&2 2>/dev/null || true
+        _pf_err "---- end of maillog ----"
+        pf_stop "$name" || true
+        return 1
+    done
+    return 1
+}
+
+pf_conf() {
+    if (($# < 2)); then
+        _pf_err "usage: pf_conf NAME 'key = value'..."
+        return 1
+    fi
+    local name=$1; shift
+    _pf_check_name "$name" || return 1
+    local conf out
+    conf="$(_pf_idir "$name")/conf"
+    [[ -f $conf/main.cf ]] || { _pf_err "pf_conf: no instance '$name'"; return 1; }
+    _pf_apply "$conf" "$@" || return 1
+    if ! out=$(postfix -c "$conf" reload 2>&1); then
+        _pf_err "pf_conf $name: postfix reload failed:"; echo "$out" >&2
+        return 1
+    fi
+}
+
+pf_stop() {
+    local name=${1:-}
+    _pf_check_name "$name" || return 1
+    local idir conf mpid pid i left
+    idir=$(_pf_idir "$name")
+    conf=$idir/conf
+    if [[ ! -d $idir ]]; then
+        _pf_err "pf_stop: no instance '$name' under $PF_ROOT"
+        return 1
+    fi
+    mpid=$(_pf_master_pid "$idir")
+    if [[ -n $mpid ]] && _pf_alive "$mpid"; then
+        postfix -c "$conf" stop >/dev/null 2>&1 || true
+        # postfix stop returns once master has been signalled; wait for it.
+        for ((i = 0; i < 100; i++)); do
+            _pf_alive "$mpid" || break
+            sleep 0.05
+        done
+        if _pf_alive "$mpid"; then
+            _pf_err "pf_stop $name: master $mpid still alive after 5 s, kill -9"
+            kill -9 "$mpid" 2>/dev/null || true
+        fi
+    fi
+    # Daemons exit when master's status pipe closes; give them a moment,
+    # then kill -9 what is left of *this* instance, by PID.
+    for ((i = 0; i < 40; i++)); do
+        left=$(_pf_pids "$idir")
+        [[ -z $left ]] && return 0
+        sleep 0.05
+    done
+    for pid in $left; do
+        _pf_err "pf_stop $name: leftover pid $pid ($(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)), kill -9"
+        kill -9 "$pid" 2>/dev/null || true
+    done
+    for ((i = 0; i < 40; i++)); do
+        [[ -z "$(_pf_pids "$idir")" ]] && return 0
+        sleep 0.05
+    done
+    _pf_err "pf_stop $name: processes survive kill -9: $(_pf_pids "$idir" | tr '\n' ' ')"
+    return 1
+}
+
+pf_stop_all() {
+    local d rc=0
+    [[ -n "${PF_ROOT:-}" && -d "$PF_ROOT" ]] || return 0
+    for d in "$PF_ROOT"/*/conf/main.cf; do
+        [[ -e $d ]] || continue
+        d=${d%/conf/main.cf}
+        pf_stop "${d##*/}" || rc=1
+    done
+    return $rc
+}
+
+pf_cleanup() {
+    local rc=0
+    pf_stop_all || rc=1
+    if [[ $_PF_ROOT_OWNED == 1 && ${PF_KEEP:-0} != 1 && $rc == 0 && -d "${PF_ROOT:-}" ]]; then
+        rm -rf "$PF_ROOT"
+    elif [[ -d "${PF_ROOT:-}" ]]; then
+        _pf_err "instances kept in $PF_ROOT"
+    fi
+    return $rc
+}
