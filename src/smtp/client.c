@@ -376,18 +376,21 @@ static void on_txn_reply(struct smtp_client *c, enum cmd k,
 		return;
 	case CMD_RSET:
 		if (r->code != 250) {
-			/* RFC 5321 §4.1.1.5: RSET must succeed; a server that
-			 * refuses it cannot be trusted with the next test. */
-			smtp_reply_clear(&c->last);
-			smtp_reply_copy(&c->last, r);
+			/* RFC 5321 §4.1.1.5 says RSET must succeed, but a
+			 * server demanding STARTTLS answers 530 to it too.
+			 * Either way this session cannot run another test
+			 * cleanly: finish this one and leave politely; the
+			 * queued ones go back to the caller. */
 			struct smtp_txn *done = c->cur;
 			c->cur = NULL;
 			if (c->ops.txn_done)
 				c->ops.txn_done(c->arg, done);
 			else
 				smtp_txn_free(done);
+			if (over(c))
+				return;
+			set_state(c, SMTP_ST_QUIT);
 			send_cmd(c, CMD_QUIT, "QUIT");
-			finish(c, SMTP_FAIL_PROTOCOL, "server refused RSET");
 			return;
 		}
 		txn_complete(c);

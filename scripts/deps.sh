@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of relayprobe from Debian 12
+# packages. Idempotent: does nothing when all are present. Needs root.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake pkg-config
+  libevent-dev libc-ares-dev libssl-dev libsqlite3-dev libjansson-dev
+  # tests
+  libcmocka-dev postfix jq openssl python3 iproute2 procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing ${missing[*]}; run as root (or: sudo $0)" >&2
+  exit 1
+fi
+echo "deps: installing ${missing[*]}"
+# Postfix must not ask questions nor configure the system's own instance:
+# the tests run private instances on loopback ports.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done"
