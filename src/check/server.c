@@ -326,7 +326,6 @@ static void fill(struct slot *sl)
 					it->rcpt, it) < 0)
 			return;
 		it->state = ITEM_RUNNING;
-		it->attempts++;
 		sl->assigned++;
 		sl->outstanding++;
 	}
@@ -584,6 +583,10 @@ static void sl_closed(void *arg, enum smtp_failure f, const char *why)
 	while ((t = smtp_client_take_unfinished(session_client(sl->s)))) {
 		struct item *it = t->tag;
 		sl->outstanding--;
+		/* Only the test that was under way when the session died has
+		 * used an attempt; the ones queued behind it have not. */
+		if (t->started)
+			it->attempts++;
 		if (it->attempts >= sc->cfg->max_attempts) {
 			it->state = ITEM_DONE;
 			record_plain(sc, it, OUT_ERROR, R_CONNECTION,

@@ -49,6 +49,7 @@ static const char usage[] =
 "      --per-session N        tests per session (default 5; keeps servers'\n"
 "                             error limits from slowing or dropping us)\n"
 "      --retry-deferred SECS  retry deferred tests once after SECS (greylisting)\n"
+"      --backoff SECS         wait after a 421 before reconnecting (default 2)\n"
 "\n"
 "Output:\n"
 "  -v, --verbose              include the whole SMTP dialogue\n"
@@ -82,6 +83,7 @@ enum {
 	OPT_SESSIONS,
 	OPT_PER_SESSION,
 	OPT_RETRY_DEFERRED,
+	OPT_BACKOFF,
 	OPT_JSON,
 	OPT_COLOR,
 };
@@ -106,6 +108,7 @@ static const struct option longopts[] = {
 	{"sessions", required_argument, NULL, OPT_SESSIONS},
 	{"per-session", required_argument, NULL, OPT_PER_SESSION},
 	{"retry-deferred", required_argument, NULL, OPT_RETRY_DEFERRED},
+	{"backoff", required_argument, NULL, OPT_BACKOFF},
 	{"verbose", no_argument, NULL, 'v'},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"color", required_argument, NULL, OPT_COLOR},
@@ -312,6 +315,10 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 			c->cfg.retry_deferred_s = (ms + 999) / 1000;
 			break;
 		}
+		case OPT_BACKOFF:
+			if (seconds_ms(arg, 3600, &c->cfg.backoff_ms) < 0)
+				BAD("--backoff takes seconds (0-3600]");
+			break;
 		case 'v':
 			c->verbose = true;
 			break;

@@ -231,6 +231,7 @@ static void start_next_txn(struct smtp_client *c)
 		c->queue_tail = NULL;
 	t->next = NULL;
 	c->cur = t;
+	t->started = true;
 	set_state(c, SMTP_ST_TXN);
 	if (send_cmd(c, CMD_MAIL, "MAIL FROM:%s", t->mail) < 0)
 		return;
@@ -427,6 +428,17 @@ static void on_reply(struct smtp_client *c, struct smtp_reply *r)
 		return;
 	}
 	if (r->code == 421) {
+		/* A test already answered (Postfix says 421 to the RSET after
+		 * its error limit) is complete: hand it over, not back. */
+		struct smtp_txn *t = c->cur;
+		if (t && (t->rcpt_reply.code ||
+			  (t->mail_reply.code && !smtp_reply_ok(&t->mail_reply)))) {
+			c->cur = NULL;
+			if (c->ops.txn_done)
+				c->ops.txn_done(c->arg, t);
+			else
+				smtp_txn_free(t);
+		}
 		char why[160];
 		char *text = smtp_reply_text(r);
 		snprintf(why, sizeof(why), "421 service closing: %.120s",
@@ -581,6 +593,7 @@ struct smtp_txn *smtp_client_take_unfinished(struct smtp_client *c)
 	smtp_reply_clear(&t->mail_reply);
 	smtp_reply_clear(&t->rcpt_reply);
 	t->rcpt_sent = false;
+	/* started stays: the caller counts attempts with it. */
 	return t;
 }
 

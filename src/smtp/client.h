@@ -70,6 +70,7 @@ struct smtp_txn {
 	struct smtp_reply mail_reply;
 	struct smtp_reply rcpt_reply; /* code 0 if RCPT was not sent */
 	bool rcpt_sent;
+	bool started; /* MAIL FROM was sent */
 	struct smtp_txn *next;
 };
 

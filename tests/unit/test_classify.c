@@ -340,6 +340,9 @@ int main(void)
 	    cmocka_unit_test(classify_transactions),
 	    cmocka_unit_test(refusal_truth_table),
 	    cmocka_unit_test(names),
+#ifdef RP_ENABLE_BUG_TESTS
+	    cmocka_unit_test(bug_echoed_recipient_contains_relay),
+#endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
