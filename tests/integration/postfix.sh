@@ -189,9 +189,20 @@ pf_log() {
     cat "$f"
 }
 
-# One attempt to read a "220 " greeting; politely QUITs.
+# One attempt to read a "220 " greeting; politely QUITs. An instance in
+# TLS wrapper mode (smtps, port 465 style) greets only inside TLS.
 _pf_greets() {
-    local addr=$1 port=$2
+    local addr=$1 port=$2 conf=${3:-}
+    if [[ -n $conf ]] && [[ $(postconf -c "$conf" -h smtpd_tls_wrappermode 2>/dev/null) == yes ]]; then
+        local host=$addr
+        [[ $host == *:* ]] && host="[$host]"
+        local got
+        # s_client waits for the timeout; the caller may run with pipefail.
+        got=$(timeout 2 openssl s_client -connect "$host:$port" -quiet -ign_eof \
+            </dev/null 2>/dev/null || true)
+        [[ $got == "220 "* ]]
+        return
+    fi
     # bash opens /dev/tcp via getaddrinfo, so "::1" works as a host.
     timeout 5 bash -c '
         exec 3<>"/dev/tcp/$0/$1" || exit 1
@@ -355,7 +366,7 @@ _pf_launch() {
     [[ -n $out ]] && printf '%s\n' "$out" | sed "s/^/postfix.sh: $name: start: /" >&2
     deadline=$((SECONDS + PF_START_TIMEOUT))
     for ((i = 0; ; i++)); do
-        if _pf_greets "$addr" "$port"; then
+        if _pf_greets "$addr" "$port" "$conf"; then
             return 0
         fi
         # Gave up: master died (e.g. bind failed), or timeout.

@@ -3,13 +3,13 @@
 . "$(dirname "$0")/lib.sh"
 
 # 1. Closed, STARTTLS offered: closed in plaintext, and closed over TLS.
-pf_start tls 127.0.0.1 auto TLS || exit 1
-rp_check tls --source 127.0.0.2 "127.0.0.1:$(pf_port tls)"
+pf_start offer 127.0.0.1 auto TLS || exit 1
+rp_check tls --source 127.0.0.2 "127.0.0.1:$(pf_port offer)"
 rc_is 0
 jq_is tls .verdict closed
 jq_is tls '.servers[0].starttls_offered' true
 jq_is tls '.servers[0].tls' false
-rp_check tls_forced --starttls --source 127.0.0.2 "127.0.0.1:$(pf_port tls)"
+rp_check tls_forced --starttls --source 127.0.0.2 "127.0.0.1:$(pf_port offer)"
 rc_is 0
 jq_is tls_forced .verdict closed
 jq_is tls_forced '.servers[0].tls' true
