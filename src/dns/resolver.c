@@ -16,12 +16,42 @@ struct sock_ev {
 	struct event *ev;
 };
 
+struct pending {
+	char *name;
+	int type;
+	dns_raw_cb cb;
+	void *arg;
+	struct pending *next;
+};
+
 struct dns_resolver {
 	struct event_base *base;
 	ares_channel ch;
 	struct event *timer;
 	struct sock_ev socks[MAX_SOCKS];
+	size_t max_inflight;
+	size_t inflight;
+	struct pending *head, *tail; /* waiting for a slot */
+	bool destroying;
 };
+
+static const char *const status_names[] = {
+	[DNS_OK] = "ok",
+	[DNS_NXDOMAIN] = "nxdomain",
+	[DNS_NODATA] = "nodata",
+	[DNS_SERVFAIL] = "servfail",
+	[DNS_REFUSED] = "refused",
+	[DNS_TIMEOUT] = "timeout",
+	[DNS_ERROR] = "error",
+};
+_Static_assert(sizeof(status_names) / sizeof(status_names[0]) ==
+		   DNS_STATUS_LAST,
+	       "status names");
+
+const char *dns_status_name(enum dns_status s)
+{
+	return (unsigned)s < DNS_STATUS_LAST ? status_names[s] : "?";
+}
 
 static void rearm(struct dns_resolver *r)
 {
@@ -86,6 +116,7 @@ struct dns_resolver *dns_resolver_new(struct event_base *base,
 		return NULL;
 	}
 	r->base = base;
+	r->max_inflight = 256;
 	r->timer = evtimer_new(base, on_timer, r);
 	if (!r->timer) {
 		snprintf(err, errlen, "out of memory");
@@ -124,6 +155,16 @@ void dns_resolver_free(struct dns_resolver *r)
 {
 	if (!r)
 		return;
+	r->destroying = true;
+	/* Queued queries never reached c-ares: fail them here. */
+	struct pending *p;
+	while ((p = r->head)) {
+		r->head = p->next;
+		p->cb(p->arg, DNS_ERROR, NULL, 0);
+		free(p->name);
+		free(p);
+	}
+	r->tail = NULL;
 	ares_destroy(r->ch);
 	for (size_t i = 0; i < MAX_SOCKS; i++)
 		if (r->socks[i].ev)
@@ -205,4 +246,109 @@ void dns_resolve_host(struct dns_resolver *r, const char *name, dns_host_cb cb,
 	h.ai_socktype = SOCK_STREAM;
 	ares_getaddrinfo(r->ch, name, NULL, &h, on_addrinfo, q);
 	rearm(r);
+}
+
+void dns_resolver_set_max_inflight(struct dns_resolver *r, size_t n)
+{
+	r->max_inflight = n ? n : 1;
+}
+
+static enum dns_status map_status(int st)
+{
+	switch (st) {
+	case ARES_SUCCESS:
+		return DNS_OK;
+	case ARES_ENOTFOUND:
+		return DNS_NXDOMAIN;
+	case ARES_ENODATA:
+		return DNS_NODATA;
+	case ARES_ESERVFAIL:
+		return DNS_SERVFAIL;
+	case ARES_EREFUSED:
+		return DNS_REFUSED;
+	case ARES_ETIMEOUT:
+		return DNS_TIMEOUT;
+	default:
+		return DNS_ERROR;
+	}
+}
+
+struct raw_req {
+	struct dns_resolver *r;
+	dns_raw_cb cb;
+	void *arg;
+};
+
+static void start_queued(struct dns_resolver *r);
+
+static void on_raw(void *arg, int status, int timeouts, unsigned char *abuf,
+		   int alen)
+{
+	struct raw_req *q = arg;
+	struct dns_resolver *r = q->r;
+	enum dns_status st = map_status(status);
+	q->cb(q->arg, st, st == DNS_OK ? abuf : NULL, st == DNS_OK ? alen : 0);
+	free(q);
+	r->inflight--;
+	if (!r->destroying)
+		start_queued(r);
+}
+
+static void send_query(struct dns_resolver *r, const char *name, int type,
+		       dns_raw_cb cb, void *arg)
+{
+	struct raw_req *q = calloc(1, sizeof(*q));
+	if (!q) {
+		cb(arg, DNS_ERROR, NULL, 0);
+		return;
+	}
+	q->r = r;
+	q->cb = cb;
+	q->arg = arg;
+	r->inflight++;
+	/* ns_c_in = 1. May call on_raw before returning. */
+	ares_query(r->ch, name, 1, type, on_raw, q);
+	rearm(r);
+}
+
+static void start_queued(struct dns_resolver *r)
+{
+	while (r->head && r->inflight < r->max_inflight) {
+		struct pending *p = r->head;
+		r->head = p->next;
+		if (!r->head)
+			r->tail = NULL;
+		send_query(r, p->name, p->type, p->cb, p->arg);
+		free(p->name);
+		free(p);
+	}
+}
+
+void dns_query(struct dns_resolver *r, const char *name, int type,
+	       dns_raw_cb cb, void *arg)
+{
+	if (r->destroying) {
+		cb(arg, DNS_ERROR, NULL, 0);
+		return;
+	}
+	if (r->inflight < r->max_inflight && !r->head) {
+		send_query(r, name, type, cb, arg);
+		return;
+	}
+	struct pending *p = calloc(1, sizeof(*p));
+	char *copy = p ? strdup(name) : NULL;
+	if (!p || !copy) {
+		free(p);
+		cb(arg, DNS_ERROR, NULL, 0);
+		return;
+	}
+	p->name = copy;
+	p->type = type;
+	p->cb = cb;
+	p->arg = arg;
+	if (r->tail)
+		r->tail->next = p;
+	else
+		r->head = p;
+	r->tail = p;
 }

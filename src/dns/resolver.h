@@ -28,6 +28,35 @@ struct dns_address {
 	char text[64];
 };
 
+/* Outcome of one query, from the answer's RCODE or the transport. */
+enum dns_status {
+	DNS_OK,       /* answer with records of the type asked */
+	DNS_NXDOMAIN, /* the name does not exist */
+	DNS_NODATA,   /* the name exists, no records of that type */
+	DNS_SERVFAIL,
+	DNS_REFUSED,
+	DNS_TIMEOUT,
+	DNS_ERROR,    /* anything else (bad name, no memory, shut down) */
+	DNS_STATUS_LAST
+};
+
+const char *dns_status_name(enum dns_status s);
+
+/* Raw answer: abuf is borrowed for the callback's duration (NULL unless
+ * DNS_OK). The callback runs exactly once, possibly before dns_query
+ * returns. */
+typedef void (*dns_raw_cb)(void *arg, enum dns_status st,
+			   const unsigned char *abuf, int alen);
+
+/* Queues a query of class IN and the given type (ns_t_mx, ...). At most
+ * max_inflight queries are on the wire at once; the rest wait in order,
+ * so a burst of thousands loses nothing to socket buffers. */
+void dns_query(struct dns_resolver *r, const char *name, int type,
+	       dns_raw_cb cb, void *arg);
+
+/* Caps queries on the wire (default 256). */
+void dns_resolver_set_max_inflight(struct dns_resolver *r, size_t n);
+
 /* status 0 on success (n >= 1), else -1 with a reason in err. */
 typedef void (*dns_host_cb)(void *arg, int status, const struct dns_address *a,
 			    size_t n, const char *err);

@@ -93,6 +93,20 @@ void classify_reply(const struct smtp_reply *r, bool at_mail,
 		return;
 	}
 	char *text = smtp_reply_text(r);
+	/* Servers echo the address back ("<relaytest@x>: ..."); words inside
+	 * angle brackets are the client's, not the server's reason. */
+	if (text) {
+		bool in = false;
+		for (char *p = text; *p; p++) {
+			if (*p == '<')
+				in = true;
+			if (in) {
+				if (*p == '>')
+					in = false;
+				*p = ' ';
+			}
+		}
+	}
 	const char *t = text ? text : "";
 
 	if (r->code == 530 || r->code == 538 || enh(r, "7.11")) {

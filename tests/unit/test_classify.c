@@ -301,35 +301,16 @@ static void names(void **state)
 	}
 }
 
-/*
- * BUG: relay/classify.c classify_reply() matches relay_words ("relay")
- * anywhere in the reply text, before it looks at the code class (4xx vs
- * 5xx) or at the user/domain words. Servers echo the recipient, and
- * relayprobe's own default external recipient is relaytest@gmail.com
- * (check/config.c), so every reply that echoes it "contains relay".
- * Input (RCPT): "451 4.3.0 <relaytest@gmail.com>: Temporary lookup failure"
- * Expected: deferred/temporary. Actual: rejected/relay-denied.
- * Effect: a temporary failure counts as a refusal, so verdict_decide() can
- * say "closed" for a server that never answered the question.
- * Disabled (not in the test list; build with -DRP_ENABLE_BUG_TESTS to run).
- */
-static void bug_temp_failure_echoing_relaytest(void **state)
+/* Regression: a server echoing relaytest@... is not saying "relay". */
+static void echoed_relaytest_temp_failure(void **state)
 {
 	(void)state;
 	rcpt("451 4.3.0 <relaytest@gmail.com>: Temporary lookup failure",
 	     OUT_DEFERRED, R_TEMPORARY);
 }
 
-/*
- * BUG: same cause as above, permanent case.
- * Input (RCPT, T11's recipient echoed): "550 5.1.1
- * <relaytest%gmail.com@[192.0.2.1]>: Recipient address rejected: User
- * unknown in local recipient table"
- * Expected: rejected/unknown-user. Actual: rejected/relay-denied (the
- * verdict is unaffected, the reported reason is wrong).
- * Disabled (not in the test list; build with -DRP_ENABLE_BUG_TESTS to run).
- */
-static void bug_unknown_user_echoing_relaytest(void **state)
+/* Regression: same, for an unknown user behind a routing form. */
+static void echoed_relaytest_unknown_user(void **state)
 {
 	(void)state;
 	rcpt("550 5.1.1 <relaytest%gmail.com@[192.0.2.1]>: Recipient address "
@@ -339,9 +320,6 @@ static void bug_unknown_user_echoing_relaytest(void **state)
 
 int main(void)
 {
-	/* BUG: see above; disabled until fixed. */
-	(void)bug_temp_failure_echoing_relaytest;
-	(void)bug_unknown_user_echoing_relaytest;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(relay_denied),
 	    cmocka_unit_test(deferred),
@@ -353,10 +331,8 @@ int main(void)
 	    cmocka_unit_test(classify_transactions),
 	    cmocka_unit_test(refusal_truth_table),
 	    cmocka_unit_test(names),
-#ifdef RP_ENABLE_BUG_TESTS
-	    cmocka_unit_test(bug_temp_failure_echoing_relaytest),
-	    cmocka_unit_test(bug_unknown_user_echoing_relaytest),
-#endif
+	    cmocka_unit_test(echoed_relaytest_temp_failure),
+	    cmocka_unit_test(echoed_relaytest_unknown_user),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "smtp/ehlo.h"
@@ -210,7 +211,7 @@ static void greeting_name(void **state)
 
 	/* Greeting with no text. */
 	parse_reply("220\r\n", &r);
-	strcpy(out, "junk");
+	snprintf(out, sizeof(out), "junk");
 	smtp_greeting_name(&r, out, sizeof(out));
 	assert_string_equal(out, "");
 	smtp_reply_clear(&r);
@@ -230,7 +231,7 @@ static void greeting_name(void **state)
 	smtp_reply_clear(&r);
 
 	struct smtp_reply empty = {0};
-	strcpy(out, "junk");
+	snprintf(out, sizeof(out), "junk");
 	smtp_greeting_name(&empty, out, sizeof(out));
 	assert_string_equal(out, "");
 }
@@ -249,7 +250,7 @@ static void valid_hostnames(void **state)
 	/* 63-character label is the maximum. */
 	char name[300];
 	memset(name, 'a', 63);
-	strcpy(name + 63, ".example.com");
+	snprintf(name + 63, sizeof(name) - 63, ".example.com");
 	assert_true(smtp_valid_hostname(name));
 
 	/* 253 characters in total is the maximum. */
@@ -294,7 +295,7 @@ static void invalid_hostnames(void **state)
 	char name[300];
 	/* 64-character label. */
 	memset(name, 'a', 64);
-	strcpy(name + 64, ".example.com");
+	snprintf(name + 64, sizeof(name) - 64, ".example.com");
 	assert_false(smtp_valid_hostname(name));
 
 	/* 254 characters. */
