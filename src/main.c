@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 
 #include "check/check.h"
+#include "check/lookup.h"
 #include "cli/options.h"
 #include "core/util.h"
 #include "relay/technique.h"
@@ -131,6 +132,13 @@ int main(int argc, char **argv)
 	case CLI_CHECK:
 		OPENSSL_init_ssl(0, NULL);
 		rc = cmd_check(&c);
+		break;
+	case CLI_MX:
+		rc = lookup_mx(&c.cfg, c.targets, c.ntargets, c.json, stdout);
+		break;
+	case CLI_BLOCKLIST:
+		rc = lookup_blocklists(&c.cfg, c.targets, c.ntargets, c.json,
+				       stdout);
 		break;
 	}
 	cli_cleanup(&c);

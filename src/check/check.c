@@ -5,10 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/event.h>
 
+#include "check/blocklist.h"
+#include "check/reputation.h"
 #include "check/server.h"
+#include "check/vantage.h"
+#include "dns/dnsbl.h"
+#include "dns/mx.h"
+#include "dns/rdns.h"
 #include "core/util.h"
 #include "dns/resolver.h"
 #include "net/target.h"
@@ -19,6 +26,7 @@ struct run;
 struct tgt {
 	struct run *run;
 	struct target t;
+	bool mx_lookup; /* a domain: test its MX hosts */
 	struct check_config cfg; /* per target: implicit TLS on 465 */
 	struct check_result *res;
 	struct server_check **checks;
@@ -28,7 +36,10 @@ struct tgt {
 struct run {
 	struct event_base *base;
 	SSL_CTX *ctx;
+	const struct check_config *cfg;
 	struct dns_resolver *dns;
+	struct dnsbl_zones zones;
+	struct bl_run *bl;
 	struct tgt *tgts;
 	size_t ntgts;
 	size_t outstanding;
@@ -84,6 +95,95 @@ static int add_server(struct tgt *t, const char *host,
 	return 0;
 }
 
+/* ---------- DNS facts per server ---------- */
+
+struct dns_job {
+	struct tgt *t;
+	size_t idx; /* server index: res->servers may move, indexes do not */
+};
+
+static void on_rdns(void *arg, struct rdns_result *r)
+{
+	struct dns_job *j = arg;
+	struct server_result *sr = &j->t->res->servers[j->idx];
+	if (r) {
+		sr->rdns_done = true;
+		sr->ptr_status = rp_strdup(dns_status_name(r->ptr_status));
+		if (r->nnames && (sr->ptr = calloc(r->nnames, sizeof(char *))))
+			for (size_t i = 0; i < r->nnames; i++)
+				if ((sr->ptr[sr->nptr] = rp_escape_dup(
+					 r->names[i], strlen(r->names[i]))))
+					sr->nptr++;
+		sr->fcrdns = r->fcrdns;
+		if (r->fcrdns)
+			sr->fcrdns_name = rp_strdup(r->fcrdns_name);
+		free(r);
+	}
+	struct run *run = j->t->run;
+	free(j);
+	finish_one(run);
+}
+
+static void on_blocklists(void *arg, struct bl_result *r)
+{
+	struct dns_job *j = arg;
+	struct server_result *sr = &j->t->res->servers[j->idx];
+	if (r) {
+		sr->blocklists_done = true;
+		sr->blocklists = r->v;
+		sr->nblocklists = r->n;
+		r->v = NULL;
+		bl_result_free(r);
+	}
+	struct run *run = j->t->run;
+	free(j);
+	finish_one(run);
+}
+
+/* Why DNS facts are not looked up for this address, or NULL. */
+static const char *dns_skip(const struct run *run, const char *address)
+{
+	const struct check_config *cfg = run->cfg;
+	if (cfg->no_dns_checks)
+		return "--no-dns-checks";
+	if (!run->dns)
+		return "no resolver";
+	char why[100];
+	if (!cfg->dns_private && vantage_is_near(address, "", why, sizeof(why)))
+		return "special-purpose address (loopback, private, link-local): "
+		       "public DNS knows nothing of it; --dns-private queries "
+		       "anyway";
+	return NULL;
+}
+
+static void start_dns(struct tgt *t, size_t idx)
+{
+	struct run *run = t->run;
+	struct server_result *sr = &t->res->servers[idx];
+	const char *skip = dns_skip(run, sr->address);
+	if (skip) {
+		sr->dns_skip_reason = rp_strdup(skip);
+		return;
+	}
+	sr->dns_checked = true;
+	struct dns_job *j = calloc(1, sizeof(*j));
+	if (j) {
+		j->t = t;
+		j->idx = idx;
+		run->outstanding++;
+		rdns_lookup(run->dns, sr->address, on_rdns, j);
+	}
+	if (run->bl) {
+		j = calloc(1, sizeof(*j));
+		if (j) {
+			j->t = t;
+			j->idx = idx;
+			run->outstanding++;
+			bl_check(run->bl, sr->address, on_blocklists, j);
+		}
+	}
+}
+
 /* Starts the server checks once res->servers no longer moves. */
 static int start_servers(struct tgt *t)
 {
@@ -113,8 +213,52 @@ static int start_servers(struct tgt *t)
 			return -1;
 		run->outstanding++;
 		server_check_start(t->checks[i]);
+		start_dns(t, i);
 	}
 	return 0;
+}
+
+static void on_mx(void *arg, struct mx_result *mx)
+{
+	struct tgt *t = arg;
+	t->res->mx = mx;
+	if (!mx) {
+		t->res->error = rp_strdup("out of memory");
+	} else if (mx->kind == MX_NULL) {
+		t->res->null_mx = true;
+	} else if (!mx_kind_testable(mx->kind)) {
+		t->res->error = rp_strdup(mx->error);
+	} else {
+		for (size_t h = 0; h < mx->nhosts; h++) {
+			const struct mx_host *mh = &mx->hosts[h];
+			for (size_t a = 0; a < mh->naddrs; a++) {
+				size_t before = t->res->nservers;
+				if (add_server(t, mh->name, &mh->addrs[a].ss,
+					       mh->addrs[a].len,
+					       mh->addrs[a].text) < 0) {
+					t->run->failed = 1;
+					break;
+				}
+				/* Remember every MX name using the address. */
+				for (size_t k = 0; k < t->res->nservers; k++) {
+					struct server_result *sr = &t->res->servers[k];
+					if (strcmp(sr->address, mh->addrs[a].text))
+						continue;
+					char **nv = realloc(sr->mx_names,
+							    (sr->nmx_names + 1) * sizeof(char *));
+					if (nv) {
+						sr->mx_names = nv;
+						if ((nv[sr->nmx_names] = rp_strdup(mh->name)))
+							sr->nmx_names++;
+					}
+				}
+				(void)before;
+			}
+		}
+		if (!t->run->failed && start_servers(t) < 0)
+			t->run->failed = 1;
+	}
+	finish_one(t->run);
 }
 
 static void on_resolved(void *arg, int status, const struct dns_address *a,
@@ -139,6 +283,10 @@ enum verdict check_overall(struct check_result *const *r, size_t n)
 	enum verdict v = V_CLOSED;
 	bool any = false;
 	for (size_t i = 0; i < n; i++) {
+		if (r[i]->null_mx && r[i]->nservers == 0) {
+			any = true;
+			continue;
+		}
 		if (r[i]->error || r[i]->nservers == 0) {
 			v = any ? verdict_worst(v, V_UNREACHABLE) : V_UNREACHABLE;
 			any = true;
@@ -152,9 +300,79 @@ enum verdict check_overall(struct check_result *const *r, size_t n)
 	return v;
 }
 
+/* Findings and reputation from the DNS facts, once everything is in. */
+static void dns_findings(struct server_result *s)
+{
+	if (!s->dns_checked)
+		return;
+	if (s->rdns_done) {
+		if (s->nptr == 0)
+			findings_add(&s->findings, "no-ptr", SEV_WARNING,
+				     "%s has no reverse DNS (PTR %s): receivers "
+				     "distrust mail from it",
+				     s->address, s->ptr_status ? s->ptr_status : "?");
+		else if (!s->fcrdns)
+			findings_add(&s->findings, "fcrdns-failed", SEV_WARNING,
+				     "PTR %s does not resolve back to %s "
+				     "(forward-confirmed rDNS fails)",
+				     s->ptr[0], s->address);
+		s->banner_ptr_match = -1;
+		char name[256] = "";
+		if (s->banner) {
+			size_t n = strcspn(s->banner, " ");
+			snprintf(name, sizeof(name), "%.*s", (int)n, s->banner);
+		}
+		if (name[0] && s->nptr) {
+			s->banner_ptr_match = 0;
+			for (size_t i = 0; i < s->nptr; i++) {
+				size_t a = strlen(name), b = strlen(s->ptr[i]);
+				if (b && s->ptr[i][b - 1] == '.')
+					b--;
+				if (a == b && strncasecmp(name, s->ptr[i], a) == 0)
+					s->banner_ptr_match = 1;
+			}
+			if (!s->banner_ptr_match)
+				findings_add(&s->findings, "banner-ptr-mismatch",
+					     SEV_INFO,
+					     "the banner names %s but the PTR of "
+					     "%s is %s", name, s->address,
+					     s->ptr[0]);
+		}
+	}
+	for (size_t i = 0; i < s->nblocklists; i++) {
+		const struct bl_entry *e = &s->blocklists[i];
+		char code[INET_ADDRSTRLEN] = "?";
+		if (e->ans.ncodes)
+			inet_ntop(AF_INET, &e->ans.codes[0], code, sizeof(code));
+		if (e->ans.status == DNSBL_LISTED)
+			findings_add(&s->findings, "blocklisted", SEV_CRITICAL,
+				     "%s is listed on %s (%s: %s)%s%s",
+				     s->address, e->zone->name, code,
+				     e->ans.meanings[0] ? e->ans.meanings[0]
+							: "undocumented code",
+				     e->txt[0] ? "; " : "", e->txt);
+		else if (e->ans.status == DNSBL_UNUSABLE)
+			findings_add(&s->findings, "blocklist-unusable",
+				     SEV_WARNING, "%s ignored: %s",
+				     e->zone->name, e->ans.reason);
+		else if (e->ans.status == DNSBL_UNKNOWN)
+			findings_add(&s->findings, "blocklist-unknown", SEV_INFO,
+				     "%s: status unknown: %s", e->zone->name,
+				     e->ans.reason);
+	}
+	reputation_compute(s, &s->reputation);
+	s->reputation_done = true;
+}
+
 static void target_verdict(struct check_result *r)
 {
-	check_overall(&r, 1);
+	for (size_t i = 0; i < r->nservers; i++)
+		dns_findings(&r->servers[i]);
+	if (r->null_mx && r->nservers == 0) {
+		/* RFC 7505: no mail is accepted, so nothing can be relayed. */
+		r->verdict = V_CLOSED;
+		return;
+	}
 	r->verdict = check_overall(&r, 1);
 }
 
@@ -182,8 +400,15 @@ int check_run(const struct check_config *cfg, char *const *targets,
 		t->cfg = *cfg;
 		if (t->t.port == 465 && !cfg->tls_set)
 			t->cfg.tls = TLS_MODE_IMPLICIT;
-		if (!t->t.is_ip)
+		if (!t->t.is_ip) {
 			need_dns = true;
+			/* A name without an explicit port is a mail domain
+			 * (RFC 5321 §5.1: MX, else implicit MX). */
+			t->mx_lookup = !cfg->no_mx && !t->t.port_given &&
+				       strcmp(t->t.host, "localhost") != 0;
+			if (t->mx_lookup && !cfg->domain)
+				t->cfg.domain = t->t.host;
+		}
 		if (cfg->source && cfg->source_ss.ss_family !=
 				       (t->t.family ? t->t.family
 						    : cfg->source_ss.ss_family)) {
@@ -191,6 +416,35 @@ int check_run(const struct check_config *cfg, char *const *targets,
 				 "--source %s is not of the same address "
 				 "family as target %s",
 				 cfg->source, targets[i]);
+			goto out;
+		}
+	}
+	run.cfg = cfg;
+	/* Addresses get DNS facts (PTR, blocklists) unless turned off. */
+	if (!cfg->no_dns_checks)
+		for (size_t i = 0; i < ntargets; i++) {
+			char why[100];
+			if (!run.tgts[i].t.is_ip || cfg->dns_private ||
+			    !vantage_is_near(run.tgts[i].t.host, "", why,
+					     sizeof(why)))
+				need_dns = true;
+		}
+	if (need_dns && !cfg->no_dns_checks && !cfg->no_blocklists) {
+		int zrc;
+		if (cfg->zones_path) {
+			zrc = dnsbl_zones_load(cfg->zones_path, &run.zones, err,
+					       errlen);
+		} else {
+			size_t zl;
+			const char *zt = dnsbl_default_zones(&zl);
+			zrc = dnsbl_zones_parse(zt, zl, &run.zones, err, errlen);
+		}
+		if (zrc < 0) {
+			char e2[300];
+			snprintf(e2, sizeof(e2), "%s", err);
+			snprintf(err, errlen, "zones file %s: %s",
+				 cfg->zones_path ? cfg->zones_path : "(built in)",
+				 e2);
 			goto out;
 		}
 	}
@@ -207,6 +461,10 @@ int check_run(const struct check_config *cfg, char *const *targets,
 					   err, errlen);
 		if (!run.dns)
 			goto out;
+		if (run.zones.n && !(run.bl = bl_run_new(run.dns, &run.zones))) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
 	}
 	for (size_t i = 0; i < ntargets; i++) {
 		struct tgt *t = &run.tgts[i];
@@ -227,6 +485,9 @@ int check_run(const struct check_config *cfg, char *const *targets,
 				snprintf(err, errlen, "out of memory");
 				goto out;
 			}
+		} else if (t->mx_lookup) {
+			run.outstanding++;
+			mx_lookup(run.dns, t->t.host, on_mx, t);
 		} else {
 			run.outstanding++;
 			dns_resolve_host(run.dns, t->t.host, on_resolved, t);
@@ -259,7 +520,9 @@ out:
 		check_result_free(t->res);
 	}
 	free(run.tgts);
+	bl_run_free(run.bl);
 	dns_resolver_free(run.dns);
+	dnsbl_zones_free(&run.zones);
 	if (run.ctx)
 		SSL_CTX_free(run.ctx);
 	if (run.base)

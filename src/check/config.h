@@ -33,6 +33,12 @@ struct check_config {
 	const char *to;           /* external recipient address */
 	const char *mailbox;      /* --mailbox: your own mailbox (T25) */
 	const char *resolvers;    /* --resolver list for c-ares, or NULL */
+	const char *zones_path;   /* --zones FILE, or NULL for the built-in */
+	bool no_mx;               /* --no-mx: names are hosts, not domains */
+	bool no_dns_checks;       /* --no-dns-checks: no PTR, no blocklists */
+	bool no_blocklists;       /* --no-blocklists */
+	bool dns_private;         /* --dns-private: query DNS about loopback
+				     and private addresses too */
 	const char *only;         /* --only T01,T02 (comma list), or NULL */
 	struct session_timeouts timeouts;
 	struct smtp_limits limits;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "dns/mx.h"
 
 int transcript_add(struct transcript *t, int session, long ms, char dir,
 		   const char *text)
@@ -62,6 +63,16 @@ void server_result_clear(struct server_result *s)
 		test_result_clear(&s->controls[i]);
 	free(s->controls);
 	findings_clear(&s->findings);
+	free(s->dns_skip_reason);
+	free(s->ptr_status);
+	for (size_t i = 0; i < s->nptr; i++)
+		free(s->ptr[i]);
+	free(s->ptr);
+	free(s->fcrdns_name);
+	free(s->blocklists);
+	for (size_t i = 0; i < s->nmx_names; i++)
+		free(s->mx_names[i]);
+	free(s->mx_names);
 	transcript_clear(&s->transcript);
 	memset(s, 0, sizeof(*s));
 }
@@ -72,6 +83,7 @@ void check_result_free(struct check_result *c)
 		return;
 	free(c->target);
 	free(c->error);
+	mx_result_free(c->mx);
 	for (size_t i = 0; i < c->nservers; i++)
 		server_result_clear(&c->servers[i]);
 	free(c->servers);

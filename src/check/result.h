@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "check/blocklist.h"
+#include "check/reputation.h"
 #include "relay/verdict.h"
 
 struct transcript_line {
@@ -65,6 +67,23 @@ struct server_result {
 	size_t ncontrols;
 	struct findings findings;
 	struct transcript transcript;
+	/* DNS facts (dns_checked false when skipped, with dns_skip_reason). */
+	bool dns_checked;
+	char *dns_skip_reason;
+	bool rdns_done;
+	char *ptr_status;    /* "ok", "nxdomain", "timeout", ... */
+	char **ptr;          /* PTR names */
+	size_t nptr;
+	bool fcrdns;
+	char *fcrdns_name;
+	int banner_ptr_match; /* 1 yes, 0 no, -1 unknown */
+	struct bl_entry *blocklists;
+	size_t nblocklists;
+	bool blocklists_done;
+	struct reputation reputation;
+	bool reputation_done;
+	char **mx_names;     /* MX hosts that point at this address */
+	size_t nmx_names;
 	int sessions;        /* sessions opened */
 	long duration_ms;
 	long connect_ms;     /* first connect+greeting, -1 if none */
@@ -72,8 +91,12 @@ struct server_result {
 
 void server_result_clear(struct server_result *s);
 
+struct mx_result;
+
 struct check_result {
 	char *target;        /* as the user typed it */
+	struct mx_result *mx; /* for domain targets, or NULL */
+	bool null_mx;         /* RFC 7505: the domain accepts no mail */
 	enum verdict verdict;
 	char *error;         /* target-level failure (DNS), or NULL */
 	struct server_result *servers;

@@ -15,13 +15,16 @@
 static const char usage[] =
 "Usage: relayprobe check [options] TARGET...\n"
 "       relayprobe tests [--json]\n"
+"       relayprobe mx [--resolver IP[:PORT]] [--json] DOMAIN...\n"
+"       relayprobe blocklist [--zones FILE] [--resolver IP[:PORT]] [--json] IP|HOST|DOMAIN...\n"
 "       relayprobe --help | --version\n"
 "\n"
 "Tests whether mail servers are open relays, with controls that tell a relay\n"
 "from a catch-all, and shows the evidence. Never sends DATA.\n"
 "\n"
-"TARGET: host, host:port, IPv4, IPv4:port, IPv6, [IPv6]:port. A host name is\n"
-"resolved and every IPv4 and IPv6 address is tested.\n"
+"TARGET: domain, host, host:port, IPv4, IPv4:port, IPv6, [IPv6]:port. A name\n"
+"without a port is a mail domain: its MX hosts (or, without MX, the name\n"
+"itself) are resolved and every IPv4 and IPv6 address is tested once.\n"
 "\n"
 "Connection:\n"
 "  -p, --port PORT            port for targets without one (default 25)\n"
@@ -30,6 +33,7 @@ static const char usage[] =
 "      --no-tls               never use TLS (not even when the server demands it)\n"
 "  -s, --source ADDR          connect from this local address\n"
 "      --resolver IP[:PORT]   DNS server to use (repeatable; default: system)\n"
+"      --no-mx                names are hosts: skip the MX lookup\n"
 "      --connect-timeout SECS   connect timeout (default 10)\n"
 "      --greeting-timeout SECS  wait for the 220 greeting (default 60)\n"
 "      --command-timeout SECS   wait for each reply (default 30)\n"
@@ -51,6 +55,12 @@ static const char usage[] =
 "      --retry-deferred SECS  retry deferred tests once after SECS (greylisting)\n"
 "      --backoff SECS         wait after a 421 before reconnecting (default 2)\n"
 "\n"
+"DNS facts (for each tested address):\n"
+"      --zones FILE           blocklist zones file (default: the built-in list)\n"
+"      --no-blocklists        skip the blocklist lookups\n"
+"      --no-dns-checks        skip PTR, FCrDNS and blocklist lookups\n"
+"      --dns-private          also look up loopback and private addresses\n"
+"\n"
 "Output:\n"
 "  -v, --verbose              include the whole SMTP dialogue\n"
 "      --json                 print one JSON document (schema relayprobe/1)\n"
@@ -58,8 +68,9 @@ static const char usage[] =
 "  -h, --help                 this text\n"
 "  -V, --version              print the version\n"
 "\n"
-"Exit codes: 0 closed, 1 suspect or inconclusive, 2 open relay,\n"
-"            3 unreachable or bad input.\n";
+"Exit codes (check): 0 closed, 1 suspect or inconclusive, 2 open relay,\n"
+"            3 unreachable or bad input. mx: 0 found, 3 failed.\n"
+"            blocklist: 0 not listed, 1 unknown, 2 listed, 3 error.\n";
 
 const char *cli_usage(void)
 {
@@ -86,6 +97,11 @@ enum {
 	OPT_BACKOFF,
 	OPT_JSON,
 	OPT_COLOR,
+	OPT_ZONES,
+	OPT_NO_MX,
+	OPT_NO_BLOCKLISTS,
+	OPT_NO_DNS_CHECKS,
+	OPT_DNS_PRIVATE,
 };
 
 static const struct option longopts[] = {
@@ -113,6 +129,11 @@ static const struct option longopts[] = {
 	{"json", no_argument, NULL, OPT_JSON},
 	{"color", required_argument, NULL, OPT_COLOR},
 	{"colour", required_argument, NULL, OPT_COLOR},
+	{"zones", required_argument, NULL, OPT_ZONES},
+	{"no-mx", no_argument, NULL, OPT_NO_MX},
+	{"no-blocklists", no_argument, NULL, OPT_NO_BLOCKLISTS},
+	{"no-dns-checks", no_argument, NULL, OPT_NO_DNS_CHECKS},
+	{"dns-private", no_argument, NULL, OPT_DNS_PRIVATE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -204,6 +225,12 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		first = 2;
 	} else if (strcmp(argv[1], "tests") == 0) {
 		c->cmd = CLI_TESTS;
+		first = 2;
+	} else if (strcmp(argv[1], "mx") == 0) {
+		c->cmd = CLI_MX;
+		first = 2;
+	} else if (strcmp(argv[1], "blocklist") == 0) {
+		c->cmd = CLI_BLOCKLIST;
 		first = 2;
 	} else if (argv[1][0] != '-') {
 		BAD("unknown command '%.60s' (try 'relayprobe --help')",
@@ -319,6 +346,21 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 			if (seconds_ms(arg, 3600, &c->cfg.backoff_ms) < 0)
 				BAD("--backoff takes seconds (0-3600]");
 			break;
+		case OPT_ZONES:
+			c->cfg.zones_path = arg;
+			break;
+		case OPT_NO_MX:
+			c->cfg.no_mx = true;
+			break;
+		case OPT_NO_BLOCKLISTS:
+			c->cfg.no_blocklists = true;
+			break;
+		case OPT_NO_DNS_CHECKS:
+			c->cfg.no_dns_checks = true;
+			break;
+		case OPT_DNS_PRIVATE:
+			c->cfg.dns_private = true;
+			break;
 		case 'v':
 			c->verbose = true;
 			break;
@@ -361,7 +403,11 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		BAD("check needs at least one TARGET (host, IP or host:port)");
 	if (c->cmd == CLI_TESTS && c->ntargets > 0)
 		BAD("tests takes no targets");
-	for (size_t i = 0; i < c->ntargets; i++) {
+	if (c->cmd == CLI_MX && c->ntargets == 0)
+		BAD("mx needs at least one DOMAIN");
+	if (c->cmd == CLI_BLOCKLIST && c->ntargets == 0)
+		BAD("blocklist needs at least one IP, HOST or DOMAIN");
+	for (size_t i = 0; c->cmd == CLI_CHECK && i < c->ntargets; i++) {
 		struct target t;
 		if (target_parse(c->targets[i], c->cfg.port, &t, err, errlen) <
 		    0)

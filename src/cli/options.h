@@ -19,6 +19,8 @@ enum cli_command {
 	CLI_VERSION,
 	CLI_CHECK,
 	CLI_TESTS,
+	CLI_MX,
+	CLI_BLOCKLIST,
 };
 
 enum cli_color { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };

@@ -4,7 +4,10 @@
 
 #include <jansson.h>
 
+#include <arpa/inet.h>
+
 #include "core/util.h"
+#include "dns/mx.h"
 #include "report/report.h"
 
 /* A JSON string from text that may not be valid UTF-8 (user input). */
@@ -69,6 +72,81 @@ static json_t *tests_json(const struct test_result *v, size_t n)
 	return a;
 }
 
+static json_t *strings_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, jstr(v[i]));
+	return a;
+}
+
+static json_t *blocklists_json(const struct server_result *s)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < s->nblocklists; i++) {
+		const struct bl_entry *e = &s->blocklists[i];
+		json_t *codes = json_array();
+		for (size_t k = 0; codes && k < e->ans.ncodes; k++) {
+			char c[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, &e->ans.codes[k], c, sizeof(c));
+			json_array_append_new(
+			    codes, json_pack("{s:o, s:o}", "code", jstr(c),
+					     "meaning", jstr(e->ans.meanings[k])));
+		}
+		json_array_append_new(
+		    a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:i}", "zone",
+				 jstr(e->zone->name), "status",
+				 jstr(dnsbl_status_name(e->ans.status)), "codes",
+				 codes, "txt", jstr(e->txt[0] ? e->txt : NULL),
+				 "reason",
+				 jstr(e->ans.reason[0] ? e->ans.reason : NULL),
+				 "weight", e->zone->weight));
+	}
+	return a;
+}
+
+static json_t *reputation_json(const struct server_result *s)
+{
+	if (!s->reputation_done)
+		return json_null();
+	json_t *d = json_array();
+	for (size_t i = 0; d && i < s->reputation.n; i++)
+		json_array_append_new(
+		    d, json_pack("{s:i, s:o}", "points", s->reputation.d[i].points,
+				 "reason", jstr(s->reputation.d[i].reason)));
+	return json_pack("{s:i, s:o}", "score", s->reputation.score,
+			 "deductions", d);
+}
+
+static json_t *mx_json(const struct mx_result *mx)
+{
+	if (!mx)
+		return json_null();
+	json_t *hosts = json_array();
+	for (size_t i = 0; hosts && i < mx->nhosts; i++) {
+		const struct mx_host *h = &mx->hosts[i];
+		json_t *addrs = json_array();
+		for (size_t k = 0; addrs && k < h->naddrs; k++)
+			json_array_append_new(addrs, jstr(h->addrs[k].text));
+		json_array_append_new(
+		    hosts,
+		    json_pack("{s:o, s:i, s:o, s:b, s:o, s:b}", "host",
+			      jstr(h->name), "preference", h->preference,
+			      "addresses", addrs, "cname", h->cname,
+			      "canonical", jstr(h->cname ? h->canonical : NULL),
+			      "ip_literal", h->ip_literal));
+	}
+	return json_pack("{s:o, s:o, s:o, s:o}", "domain", jstr(mx->domain),
+			 "status", jstr(mx_kind_name(mx->kind)), "error",
+			 jstr(mx->error[0] ? mx->error : NULL), "hosts", hosts);
+}
+
+json_t *report_mx_json(const struct mx_result *mx);
+json_t *report_mx_json(const struct mx_result *mx)
+{
+	return mx_json(mx);
+}
+
 static json_t *server_json(const struct server_result *s, bool verbose)
 {
 	json_t *o = json_object();
@@ -101,6 +179,19 @@ static json_t *server_json(const struct server_result *s, bool verbose)
 	json_object_set_new(o, "target_domain", jstr(s->target_domain));
 	json_object_set_new(o, "target_domain_source",
 			    jstr(s->target_domain_source));
+	json_object_set_new(o, "mx_names", strings_json(s->mx_names, s->nmx_names));
+	json_object_set_new(o, "dns_checked", json_boolean(s->dns_checked));
+	json_object_set_new(o, "dns_skip_reason", jstr(s->dns_skip_reason));
+	json_object_set_new(o, "ptr", strings_json(s->ptr, s->nptr));
+	json_object_set_new(o, "ptr_status", jstr(s->ptr_status));
+	json_object_set_new(o, "fcrdns", s->rdns_done ? json_boolean(s->fcrdns)
+						      : json_null());
+	json_object_set_new(o, "banner_matches_ptr",
+			    s->banner_ptr_match < 0 || !s->rdns_done
+				? json_null()
+				: json_boolean(s->banner_ptr_match == 1));
+	json_object_set_new(o, "blocklists", blocklists_json(s));
+	json_object_set_new(o, "reputation", reputation_json(s));
 	json_object_set_new(o, "tests", tests_json(s->tests, s->ntests));
 	json_object_set_new(o, "controls",
 			    tests_json(s->controls, s->ncontrols));
@@ -139,6 +230,8 @@ static json_t *target_json(const struct check_result *r, bool verbose)
 	json_object_set_new(o, "target", jstr(r->target));
 	json_object_set_new(o, "verdict", jstr(verdict_name(r->verdict)));
 	json_object_set_new(o, "error", jstr(r->error));
+	json_object_set_new(o, "mx", mx_json(r->mx));
+	json_object_set_new(o, "null_mx", json_boolean(r->null_mx));
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < r->nservers; i++)
 		json_array_append_new(a, server_json(&r->servers[i], verbose));

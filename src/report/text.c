@@ -2,7 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "core/util.h"
+#include "dns/mx.h"
 #include "report/report.h"
 
 #define RED "\033[1;31m"
@@ -184,6 +187,54 @@ static void print_server(FILE *out, const struct server_result *s,
 				s->local_address ? s->local_address : "?");
 		}
 	}
+	if (s->dns_checked) {
+		fputs("  rDNS:     ", out);
+		if (s->nptr) {
+			for (size_t i = 0; i < s->nptr; i++)
+				fprintf(out, "%s%s", i ? ", " : "", s->ptr[i]);
+			fprintf(out, " (%s)", s->fcrdns ? "forward-confirmed"
+							: "NOT forward-confirmed");
+		} else {
+			fprintf(out, "no PTR (%s)", s->ptr_status ? s->ptr_status : "?");
+		}
+		fputc('\n', out);
+		if (s->nblocklists) {
+			size_t listed = 0, unknown = 0, unusable = 0;
+			for (size_t i = 0; i < s->nblocklists; i++) {
+				enum dnsbl_status st = s->blocklists[i].ans.status;
+				listed += st == DNSBL_LISTED;
+				unknown += st == DNSBL_UNKNOWN;
+				unusable += st == DNSBL_UNUSABLE;
+			}
+			fprintf(out, "  Blocklists: %zu checked, %zu listed, %zu unknown, %zu unusable\n",
+				s->nblocklists, listed, unknown, unusable);
+			for (size_t i = 0; i < s->nblocklists; i++) {
+				const struct bl_entry *e = &s->blocklists[i];
+				fprintf(out, "    %-28s %-11s", e->zone->name,
+					dnsbl_status_name(e->ans.status));
+				for (size_t k = 0; k < e->ans.ncodes; k++) {
+					char c[INET_ADDRSTRLEN];
+					inet_ntop(AF_INET, &e->ans.codes[k], c, sizeof(c));
+					fprintf(out, " %s (%s)", c,
+						e->ans.meanings[k] ? e->ans.meanings[k]
+								   : "undocumented code");
+				}
+				if (e->ans.reason[0])
+					fprintf(out, " %s", e->ans.reason);
+				if (e->txt[0])
+					fprintf(out, " \"%s\"", e->txt);
+				fputc('\n', out);
+			}
+		}
+		if (s->reputation_done) {
+			fprintf(out, "  Reputation: %d/100\n", s->reputation.score);
+			for (size_t i = 0; i < s->reputation.n; i++)
+				fprintf(out, "    -%d %s\n", s->reputation.d[i].points,
+					s->reputation.d[i].reason);
+		}
+	} else if (s->dns_skip_reason && s->verdict != V_UNREACHABLE) {
+		fprintf(out, "  DNS:      not checked (%s)\n", s->dns_skip_reason);
+	}
 	print_tests(out, "Controls", s->controls, s->ncontrols, o);
 	print_tests(out, "Techniques", s->tests, s->ntests, o);
 	if (s->findings.n) {
@@ -231,6 +282,27 @@ static int render(FILE *out, struct check_result *const *results, size_t n,
 		fputs(": ", out);
 		print_verdict(out, r->verdict, o);
 		fputc('\n', out);
+		if (r->mx) {
+			fprintf(out, "  MX (%s):", mx_kind_name(r->mx->kind));
+			if (r->mx->nhosts == 0)
+				fputs(" none", out);
+			fputc('\n', out);
+			for (size_t h = 0; h < r->mx->nhosts; h++) {
+				const struct mx_host *mh = &r->mx->hosts[h];
+				fprintf(out, "    %3d %s", mh->preference, mh->name);
+				if (mh->cname)
+					fprintf(out, " (CNAME to %s: MX must not be an alias)", mh->canonical);
+				if (mh->ip_literal)
+					fputs(" (an IP address, not a host name)", out);
+				for (size_t a = 0; a < mh->naddrs; a++)
+					fprintf(out, "%s%s", a ? ", " : " -> ", mh->addrs[a].text);
+				if (!mh->naddrs)
+					fputs(" -> no address", out);
+				fputc('\n', out);
+			}
+			if (r->null_mx)
+				fprintf(out, "  %s\n", r->mx->error);
+		}
 		if (r->error) {
 			fputs("  Error: ", out);
 			put_escaped(out, r->error);
