@@ -230,6 +230,11 @@ static void on_subject(void *arg, enum dns_status st, const unsigned char *abuf,
 	struct in_addr addrs[DNSBL_MAX_CODES];
 	size_t n = st == DNS_OK ? answer_addrs(abuf, alen, addrs, DNSBL_MAX_CODES) : 0;
 	dnsbl_interpret(e->zone, st, addrs, n, &e->ans);
+	for (size_t k = 0; k < e->ans.ncodes; k++) {
+		snprintf(e->meaning[k], sizeof(e->meaning[k]), "%s",
+			 e->ans.meanings[k] ? e->ans.meanings[k] : "");
+		e->ans.meanings[k] = NULL;
+	}
 	if (e->ans.status == DNSBL_LISTED) {
 		/* Reuse the query for the TXT reason. */
 		s->pending++;
@@ -274,6 +279,8 @@ static void start_subject(struct bl_run *run, const char *subject, bl_cb cb,
 			continue;
 		struct bl_entry *e = &res->v[res->n];
 		e->zone = z;
+		snprintf(e->zone_name, sizeof(e->zone_name), "%s", z->name);
+		e->weight = z->weight;
 		char name[300];
 		if (dnsbl_query_name(z, subject, name, sizeof(name)) < 0) {
 			continue; /* e.g. IPv6 on an IPv4-only list */

@@ -16,9 +16,15 @@
 #include "dns/dnsbl.h"
 #include "dns/resolver.h"
 
+/* Self-contained: results outlive the zones table, so an entry copies
+ * what it needs (zone, weight, meanings) and ans.meanings must not be
+ * used after the run; use meaning[] instead ("" = undocumented). */
 struct bl_entry {
-	const struct dnsbl_zone *zone;
+	const struct dnsbl_zone *zone; /* valid during the run only */
+	char zone_name[256];
+	int weight;
 	struct dnsbl_answer ans;
+	char meaning[DNSBL_MAX_CODES][160];
 	char txt[512]; /* escaped TXT of a listing, or "" */
 };
 

@@ -347,17 +347,17 @@ static void dns_findings(struct server_result *s)
 		if (e->ans.status == DNSBL_LISTED)
 			findings_add(&s->findings, "blocklisted", SEV_CRITICAL,
 				     "%s is listed on %s (%s: %s)%s%s",
-				     s->address, e->zone->name, code,
-				     e->ans.meanings[0] ? e->ans.meanings[0]
+				     s->address, e->zone_name, code,
+				     e->meaning[0][0] ? e->meaning[0]
 							: "undocumented code",
 				     e->txt[0] ? "; " : "", e->txt);
 		else if (e->ans.status == DNSBL_UNUSABLE)
 			findings_add(&s->findings, "blocklist-unusable",
 				     SEV_WARNING, "%s ignored: %s",
-				     e->zone->name, e->ans.reason);
+				     e->zone_name, e->ans.reason);
 		else if (e->ans.status == DNSBL_UNKNOWN)
 			findings_add(&s->findings, "blocklist-unknown", SEV_INFO,
-				     "%s: status unknown: %s", e->zone->name,
+				     "%s: status unknown: %s", e->zone_name,
 				     e->ans.reason);
 	}
 	reputation_compute(s, &s->reputation);

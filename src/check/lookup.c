@@ -218,15 +218,15 @@ static json_t *bl_json(const struct bl_result *r)
 			inet_ntop(AF_INET, &e->ans.codes[k], cbuf, sizeof(cbuf));
 			json_array_append_new(
 			    codes, json_pack("{s:s, s:s?}", "code", cbuf,
-					     "meaning", e->ans.meanings[k]));
+					     "meaning", e->meaning[k][0] ? e->meaning[k] : NULL));
 		}
 		json_array_append_new(
 		    a, json_pack("{s:s, s:s, s:o, s:s?, s:s?, s:i}", "zone",
-				 e->zone->name, "status",
+				 e->zone_name, "status",
 				 dnsbl_status_name(e->ans.status), "codes", codes,
 				 "txt", e->txt[0] ? e->txt : NULL, "reason",
 				 e->ans.reason[0] ? e->ans.reason : NULL,
-				 "weight", e->zone->weight));
+				 "weight", e->weight));
 	}
 	return a;
 }
@@ -237,13 +237,13 @@ static void print_bl(FILE *out, const struct bl_result *r, const char *indent)
 		return;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct bl_entry *e = &r->v[i];
-		fprintf(out, "%s%-28s %-11s", indent, e->zone->name,
+		fprintf(out, "%s%-28s %-11s", indent, e->zone_name,
 			dnsbl_status_name(e->ans.status));
 		for (size_t k = 0; k < e->ans.ncodes; k++) {
 			char cbuf[INET_ADDRSTRLEN];
 			inet_ntop(AF_INET, &e->ans.codes[k], cbuf, sizeof(cbuf));
 			fprintf(out, " %s (%s)", cbuf,
-				e->ans.meanings[k] ? e->ans.meanings[k]
+				e->meaning[k][0] ? e->meaning[k]
 						   : "undocumented code");
 		}
 		if (e->ans.reason[0])

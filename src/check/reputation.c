@@ -33,9 +33,9 @@ void reputation_compute(const struct server_result *s, struct reputation *out)
 		char code[INET_ADDRSTRLEN] = "?";
 		if (e->ans.ncodes)
 			inet_ntop(AF_INET, &e->ans.codes[0], code, sizeof(code));
-		deduct(out, e->zone->weight, "listed on %s (%s%s%s)",
-		       e->zone->name, code, e->ans.meanings[0] ? ": " : "",
-		       e->ans.meanings[0] ? e->ans.meanings[0] : "");
+		deduct(out, e->weight, "listed on %s (%s%s%s)",
+		       e->zone_name, code, e->meaning[0][0] ? ": " : "",
+		       e->meaning[0][0] ? e->meaning[0] : "");
 	}
 	if (s->rdns_done) {
 		if (s->nptr == 0)

@@ -334,7 +334,8 @@ static int parse_key(struct parser *p, char *s)
 		else
 			return fail(p, "kind must be 'ip' or 'domain'");
 		if (z->kind == DNSBL_DOMAIN && z->ipv6)
-			return fail(p, "a domain zone cannot have 'ipv6 = yes'");
+			return fail(p,
+				    "a domain zone cannot have 'ipv6 = yes'");
 		return 0;
 	}
 	if (strcmp(key, "ipv6") == 0) {
@@ -347,7 +348,8 @@ static int parse_key(struct parser *p, char *s)
 		else
 			return fail(p, "ipv6 must be 'yes' or 'no'");
 		if (z->kind == DNSBL_DOMAIN && z->ipv6)
-			return fail(p, "a domain zone cannot have 'ipv6 = yes'");
+			return fail(p,
+				    "a domain zone cannot have 'ipv6 = yes'");
 		return 0;
 	}
 	if (strcmp(key, "weight") == 0) {
@@ -375,10 +377,13 @@ static int parse_line(struct parser *p, const char *raw, size_t n)
 	/* Control bytes nowhere; non-ASCII (UTF-8) only in comments. */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)raw[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f || (c >= 0x80 && i < end))
+		bool bad = (c < 0x20 && c != '\t') || c == 0x7f ||
+			   (c >= 0x80 && i < end);
+		if (bad)
 			return fail(p,
 				    "byte 0x%02x at column %zu: only printable "
-				    "ASCII and tabs are allowed outside comments",
+				    "ASCII and tabs are allowed outside "
+				    "comments",
 				    c, i + 1);
 	}
 	char buf[MAX_LINE + 1];
@@ -430,6 +435,7 @@ int dnsbl_zones_parse(const char *text, size_t len, struct dnsbl_zones *out,
 	return 0;
 }
 
+/* Errors do not name the file: callers put it in front of err. */
 int dnsbl_zones_load(const char *path, struct dnsbl_zones *out, char *err,
 		     size_t errlen)
 {
@@ -445,12 +451,9 @@ int dnsbl_zones_load(const char *path, struct dnsbl_zones *out, char *err,
 		set_err(err, errlen, "no file name");
 		return -1;
 	}
-	char shown[256];
-	rp_escape(path, strlen(path), shown, sizeof(shown));
-
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		set_err(err, errlen, "%s: %s", shown, strerror(errno));
+		set_err(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
 	char *buf = malloc(MAX_FILE + 1);
@@ -466,20 +469,17 @@ int dnsbl_zones_load(const char *path, struct dnsbl_zones *out, char *err,
 	fclose(f);
 	if (read_failed) {
 		free(buf);
-		set_err(err, errlen, "%s: %s", shown,
+		set_err(err, errlen, "%s",
 			read_errno ? strerror(read_errno) : "read error");
 		return -1;
 	}
 	if (n > MAX_FILE) {
 		free(buf);
-		set_err(err, errlen, "%s: larger than 1 MiB", shown);
+		set_err(err, errlen, "larger than 1 MiB");
 		return -1;
 	}
-	char perr[512] = "";
-	int rc = dnsbl_zones_parse(buf, n, out, perr, sizeof(perr));
+	int rc = dnsbl_zones_parse(buf, n, out, err, errlen);
 	free(buf);
-	if (rc != 0)
-		set_err(err, errlen, "%s: %s", shown, perr);
 	return rc;
 }
 
@@ -697,7 +697,8 @@ void dnsbl_interpret(const struct dnsbl_zone *z, enum dns_status st,
 	for (size_t i = 0; i < naddrs; i++)
 		if (in_error24(addrs[i])) {
 			inet_ntop(AF_INET, &addrs[i], at, sizeof(at));
-			unknown(out, "error code %s (undocumented for this zone)",
+			unknown(out,
+				"error code %s (undocumented for this zone)",
 				at);
 			return;
 		}

@@ -14,8 +14,23 @@
  *   code 127.0.0.2 = SBL: direct spam source
  *   error 127.255.255.254 = query via a public resolver refused: use your own resolver
  *
- * '#' starts a comment line. Unknown keys are errors (a typo must not
- * silently disable a check).
+ * '#' starts a comment line; a '#' after a space or tab starts a comment
+ * at the end of a line ("weight = 40  # points"), a '#' inside a word
+ * ("FAQ#1") does not. Unknown keys are errors (a typo must not silently
+ * disable a check). Details, all enforced by the parser:
+ *   - zone names: LDH labels (letters, digits, inner hyphens; 1-63 chars),
+ *     at least two, at most 253 chars; lowercased, one trailing dot
+ *     dropped; a duplicate zone is an error;
+ *   - code/error addresses: dotted-quad IPv4 in 127.0.0.0/8, each at most
+ *     once per zone; a code may not be in 127.255.255.0/24 (errors only);
+ *     the meaning is required;
+ *   - kind ip|domain (default ip), ipv6 yes|no (default no; yes is an
+ *     error on a domain zone), weight 0..100 (default 10), each key at
+ *     most once per zone; every value non-empty;
+ *   - printable ASCII and tabs outside comments (UTF-8 in comments is
+ *     fine), LF or CRLF line ends, lines of at most 4096 bytes, at most
+ *     200 zones and 64 code plus 64 error lines per zone;
+ *   - an empty file (or only comments) is zero zones, not an error.
  *
  * Reading answers (shared/reference/peers-and-blocklists.md §c): NXDOMAIN
  * is "not-listed"; an answer that is one of the zone's error codes, in
@@ -65,7 +80,9 @@ struct dnsbl_zones {
  * "line N: reason" in err. */
 int dnsbl_zones_parse(const char *text, size_t len, struct dnsbl_zones *out,
 		      char *err, size_t errlen);
-/* Reads and parses a file (at most 1 MiB). */
+/* Reads and parses a file (at most 1 MiB). err does not name the file
+ * (callers prefix it): "line N: reason", "larger than 1 MiB" or the
+ * strerror text. */
 int dnsbl_zones_load(const char *path, struct dnsbl_zones *out, char *err,
 		     size_t errlen);
 /* The zones file shipped with relayprobe (data/zones.conf, built in). */
@@ -84,7 +101,9 @@ int dnsbl_query_name(const struct dnsbl_zone *z, const char *subject,
 
 /* RFC 5782 §5 test points for the zone: listed must be listed, unlisted
  * must not. For IP zones the IPv4 ones are 127.0.0.2 / 127.0.0.1 and, with
- * ipv6, ::ffff:7f00:2 / ::ffff:7f00:1; for domain zones "test" / "invalid". */
+ * ipv6, ::ffff:7f00:2 / ::ffff:7f00:1; for domain zones "test" / "invalid".
+ * NULL when there is no such test point: v6 on a zone without ipv6, and v6
+ * on a domain zone (its single pair is returned for v6 false). */
 const char *dnsbl_test_listed(const struct dnsbl_zone *z, bool v6);
 const char *dnsbl_test_unlisted(const struct dnsbl_zone *z, bool v6);
 
@@ -111,6 +130,13 @@ struct dnsbl_answer {
  * Interprets the A-record answer to one query: st is the query status,
  * addrs the A records (when st == DNS_OK). Never says listed for an error
  * code, an answer outside 127/8, or 127.0.0.1 not documented by the zone.
+ * In order: a failed query (timeout, SERVFAIL, REFUSED, error) is unknown;
+ * NXDOMAIN, NODATA or no records is not-listed; then, over all answers,
+ * outside 127/8, a zone error code, 127.255.255.0/24 and an undocumented
+ * 127.0.0.1 each make it unknown (the first rule that matches gives the
+ * reason); otherwise listed, with each distinct answer (at most
+ * DNSBL_MAX_CODES) and its meaning, NULL for a code the zone does not
+ * document. meanings point into z: valid while the zones live.
  */
 void dnsbl_interpret(const struct dnsbl_zone *z, enum dns_status st,
 		     const struct in_addr *addrs, size_t naddrs,

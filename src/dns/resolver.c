@@ -19,6 +19,7 @@ struct sock_ev {
 struct pending {
 	char *name;
 	int type;
+	int attempts;
 	dns_raw_cb cb;
 	void *arg;
 	struct pending *next;
@@ -130,9 +131,13 @@ struct dns_resolver *dns_resolver_new(struct event_base *base,
 	o.timeout = timeout_ms;
 	o.tries = tries;
 	o.lookups = (char *)"fb";
+	/* Without NOCHECKRESP, c-ares 1.18 turns a SERVFAIL or REFUSED answer
+	 * into "could not contact DNS servers"; we want the real rcode. */
+	o.flags = ARES_FLAG_NOCHECKRESP;
 	int st = ares_init_options(&r->ch, &o,
 				   ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS |
-				       ARES_OPT_TRIES | ARES_OPT_LOOKUPS);
+				       ARES_OPT_TRIES | ARES_OPT_LOOKUPS |
+				       ARES_OPT_FLAGS);
 	if (st != ARES_SUCCESS) {
 		snprintf(err, errlen, "DNS resolver: %s", ares_strerror(st));
 		event_free(r->timer);
@@ -277,7 +282,15 @@ struct raw_req {
 	struct dns_resolver *r;
 	dns_raw_cb cb;
 	void *arg;
+	char *name;
+	int type;
+	int attempts;
 };
+
+/* Transport errors and SERVFAIL (a resolver overloaded by a burst answers
+ * SERVFAIL for names it can resolve) get two more tries of our own, from
+ * the back of the queue. */
+#define TRANSPORT_RETRIES 2
 
 static void start_queued(struct dns_resolver *r);
 
@@ -287,7 +300,16 @@ static void on_raw(void *arg, int status, int timeouts, unsigned char *abuf,
 	struct raw_req *q = arg;
 	struct dns_resolver *r = q->r;
 	enum dns_status st = map_status(status);
+	if ((status == ARES_ECONNREFUSED || status == ARES_EBADRESP ||
+	     status == ARES_ECONNREFUSED) &&
+	    q->attempts < TRANSPORT_RETRIES && !r->destroying) {
+		q->attempts++;
+		ares_query(r->ch, q->name, 1, q->type, on_raw, q);
+		rearm(r);
+		return;
+	}
 	q->cb(q->arg, st, st == DNS_OK ? abuf : NULL, st == DNS_OK ? alen : 0);
+	free(q->name);
 	free(q);
 	r->inflight--;
 	if (!r->destroying)
@@ -295,13 +317,16 @@ static void on_raw(void *arg, int status, int timeouts, unsigned char *abuf,
 }
 
 static void send_query(struct dns_resolver *r, const char *name, int type,
-		       dns_raw_cb cb, void *arg)
+		       int attempts, dns_raw_cb cb, void *arg)
 {
 	struct raw_req *q = calloc(1, sizeof(*q));
-	if (!q) {
+	if (!q || !(q->name = strdup(name))) {
+		free(q);
 		cb(arg, DNS_ERROR, NULL, 0);
 		return;
 	}
+	q->type = type;
+	q->attempts = attempts;
 	q->r = r;
 	q->cb = cb;
 	q->arg = arg;
@@ -318,7 +343,7 @@ static void start_queued(struct dns_resolver *r)
 		r->head = p->next;
 		if (!r->head)
 			r->tail = NULL;
-		send_query(r, p->name, p->type, p->cb, p->arg);
+		send_query(r, p->name, p->type, p->attempts, p->cb, p->arg);
 		free(p->name);
 		free(p);
 	}
@@ -332,7 +357,7 @@ void dns_query(struct dns_resolver *r, const char *name, int type,
 		return;
 	}
 	if (r->inflight < r->max_inflight && !r->head) {
-		send_query(r, name, type, cb, arg);
+		send_query(r, name, type, 0, cb, arg);
 		return;
 	}
 	struct pending *p = calloc(1, sizeof(*p));

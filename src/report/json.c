@@ -91,16 +91,16 @@ static json_t *blocklists_json(const struct server_result *s)
 			inet_ntop(AF_INET, &e->ans.codes[k], c, sizeof(c));
 			json_array_append_new(
 			    codes, json_pack("{s:o, s:o}", "code", jstr(c),
-					     "meaning", jstr(e->ans.meanings[k])));
+					     "meaning", jstr(e->meaning[k][0] ? e->meaning[k] : NULL)));
 		}
 		json_array_append_new(
 		    a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:i}", "zone",
-				 jstr(e->zone->name), "status",
+				 jstr(e->zone_name), "status",
 				 jstr(dnsbl_status_name(e->ans.status)), "codes",
 				 codes, "txt", jstr(e->txt[0] ? e->txt : NULL),
 				 "reason",
 				 jstr(e->ans.reason[0] ? e->ans.reason : NULL),
-				 "weight", e->zone->weight));
+				 "weight", e->weight));
 	}
 	return a;
 }

@@ -210,13 +210,13 @@ static void print_server(FILE *out, const struct server_result *s,
 				s->nblocklists, listed, unknown, unusable);
 			for (size_t i = 0; i < s->nblocklists; i++) {
 				const struct bl_entry *e = &s->blocklists[i];
-				fprintf(out, "    %-28s %-11s", e->zone->name,
+				fprintf(out, "    %-28s %-11s", e->zone_name,
 					dnsbl_status_name(e->ans.status));
 				for (size_t k = 0; k < e->ans.ncodes; k++) {
 					char c[INET_ADDRSTRLEN];
 					inet_ntop(AF_INET, &e->ans.codes[k], c, sizeof(c));
 					fprintf(out, " %s (%s)", c,
-						e->ans.meanings[k] ? e->ans.meanings[k]
+						e->meaning[k][0] ? e->meaning[k]
 								   : "undocumented code");
 				}
 				if (e->ans.reason[0])

@@ -103,11 +103,17 @@ _pf_check_name() {
 _pf_idir() { printf '%s/%s\n' "$PF_ROOT" "$1"; }
 
 # Liveness that treats zombies as dead (PID 1 may not reap orphans here).
+# Pure bash: these run in polling loops, forks add up on a busy machine.
 _pf_alive() {
-    local pid=$1 state
-    [[ -r /proc/$pid/status ]] || return 1
-    state=$(awk '/^State:/ {print $2; exit}' "/proc/$pid/status" 2>/dev/null) || return 1
-    [[ -n "$state" && "$state" != Z && "$state" != X ]]
+    local pid=${1:-} k v
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    { while read -r k v _; do
+          if [[ $k == State: ]]; then
+              [[ $v != Z && $v != X ]]
+              return
+          fi
+      done <"/proc/$pid/status"; } 2>/dev/null
+    return 1
 }
 
 # PIDs of live processes whose cwd is inside the instance directory. master
@@ -115,25 +121,33 @@ _pf_alive() {
 # whole instance, whatever the command line says (master runs as plain
 # "/usr/lib/postfix/sbin/master -w", with MAIL_CONFIG in its environment).
 _pf_pids() {
-    local idir=$1 p cwd
-    for p in /proc/[0-9]*; do
-        cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
-        case "$cwd" in
-            "$idir"/*) _pf_alive "${p#/proc/}" && echo "${p#/proc/}" ;;
-        esac
+    local idir=$1 c pid
+    # One find instead of a readlink per process.
+    find /proc/[0-9]*/cwd -maxdepth 0 -lname "$idir/*" 2>/dev/null |
+    while IFS= read -r c; do
+        pid=${c#/proc/}; pid=${pid%/cwd}
+        if _pf_alive "$pid"; then echo "$pid"; fi
     done
     return 0
 }
 
 _pf_master_pid() {
-    local idir=$1 pid
-    pid=$(tr -dc 0-9 < "$idir/queue/pid/master.pid" 2>/dev/null) || true
-    [[ -n "$pid" ]] && echo "$pid"
+    local pid=
+    { read -r pid <"$1/queue/pid/master.pid"; } 2>/dev/null || true
+    if [[ $pid =~ ^[0-9]+$ ]]; then echo "$pid"; fi
     return 0
 }
 
+# PORT [ADDR]: something listens on PORT (on ADDR, or on a wildcard
+# address, when ADDR is given: the same port on other addresses is fine).
 _pf_port_in_use() {
-    [[ -n "$(ss -ltnH "sport = :$1" 2>/dev/null)" ]]
+    local out
+    out=$(ss -ltnH "sport = :$1" 2>/dev/null) || return 1
+    [[ -n $out ]] || return 1
+    [[ -z ${2:-} ]] && return 0
+    local a=$2
+    [[ $a == *:* ]] && a="[$a]"
+    grep -qE "(^|[[:space:]])($(printf '%s' "$a" | sed 's/[].[]/\\&/g')|\*|0\.0\.0\.0|\[::\]):$1([[:space:]]|$)" <<<"$out"
 }
 
 pf_free_port() {
@@ -192,14 +206,15 @@ pf_log() {
 # One attempt to read a "220 " greeting; politely QUITs. An instance in
 # TLS wrapper mode (smtps, port 465 style) greets only inside TLS.
 _pf_greets() {
-    local addr=$1 port=$2 conf=${3:-}
-    if [[ -n $conf ]] && [[ $(postconf -c "$conf" -h smtpd_tls_wrappermode 2>/dev/null) == yes ]]; then
-        local host=$addr
+    local addr=$1 port=$2 wrapper=${3:-no}
+    if [[ $wrapper == yes ]]; then
+        local host=$addr got
         [[ $host == *:* ]] && host="[$host]"
-        local got
-        # s_client waits for the timeout; the caller may run with pipefail.
-        got=$(timeout 2 openssl s_client -connect "$host:$port" -quiet -ign_eof \
-            </dev/null 2>/dev/null || true)
+        # -quiet implies -ign_eof: s_client sends QUIT, prints the 220 and
+        # the 221, and exits when the server closes.  The timeout is only a
+        # bound; the caller may run with pipefail, hence "|| true".
+        got=$(printf 'QUIT\r\n' | timeout 3 openssl s_client -connect "$host:$port" \
+            -quiet 2>/dev/null || true)
         [[ $got == "220 "* ]]
         return
     fi
@@ -255,6 +270,11 @@ _pf_write_config() {
         iface="[$addr]"; svc="[$addr]:$port"; protocols=all
     else
         iface=$addr; svc="$addr:$port"; protocols=ipv4
+        # Postfix insists that inet_interfaces names an address assigned to
+        # an interface (else "fatal: no local interface found", logged only
+        # to syslog). Only 127.0.0.1 is assigned on lo, yet Linux answers on
+        # all of 127/8: keep 127.0.0.1 here and bind ADDR in master.cf.
+        [[ $addr == 127.* && $addr != 127.0.0.1 ]] && iface=127.0.0.1
     fi
     mkdir -p "$conf" "$idir/data" "$idir/queue" || return 1
     # data_directory must belong to the mail_owner (postfix check fixes
@@ -364,14 +384,21 @@ _pf_launch() {
         return 1
     fi
     [[ -n $out ]] && printf '%s\n' "$out" | sed "s/^/postfix.sh: $name: start: /" >&2
+    local wrapper
+    wrapper=$(postconf -c "$conf" -h smtpd_tls_wrappermode 2>/dev/null) || wrapper=no
     deadline=$((SECONDS + PF_START_TIMEOUT))
     for ((i = 0; ; i++)); do
-        if _pf_greets "$addr" "$port" "$conf"; then
+        if _pf_greets "$addr" "$port" "$wrapper"; then
             return 0
         fi
-        # Gave up: master died (e.g. bind failed), or timeout.
-        if ((i > 3)) && ! _pf_alive "$(_pf_master_pid "$idir")" 2>/dev/null; then
+        # Give up early when master died (e.g. bind failed) or a daemon
+        # hit a fatal error (e.g. smtpd refusing its restriction lists:
+        # master would just keep respawning it until the timeout).
+        if ((i > 3)) && ! _pf_alive "$(_pf_master_pid "$idir")"; then
             return 2
+        fi
+        if grep -qE '(fatal|panic): ' "$idir/maillog" 2>/dev/null; then
+            return 4
         fi
         ((SECONDS >= deadline)) && return 3
         sleep 0.05
@@ -431,8 +458,8 @@ pf_start() {
     for ((attempt = 1; attempt <= tries; attempt++)); do
         p=$port
         if [[ $port == auto ]]; then p=$(pf_free_port) || return 1; fi
-        if _pf_port_in_use "$p"; then
-            _pf_err "pf_start $name: port $p is already in use"
+        if _pf_port_in_use "$p" "$addr"; then
+            _pf_err "pf_start $name: port $p is already in use on $addr"
             ((attempt < tries)) && continue
             return 1
         fi
@@ -440,20 +467,27 @@ pf_start() {
         mkdir -p "$idir" || return 1
         _pf_write_config "$idir" "$addr" "$p" || return 1
         rmdir "$idir/queue" && cp -a "$PF_ROOT/.skel/queue" "$idir/queue" || return 1
+        # The copy was verified by "postfix check"; skip the ~1 s re-check
+        # that "postfix start" would do (PF_FULL_CHECK=1 to keep it).
+        [[ ${PF_FULL_CHECK:-0} == 1 ]] || : >"$idir/queue/quick-start"
         _pf_apply "$idir/conf" "${lines[@]}" || return 1
         rc=0
         _pf_launch "$name" "$idir" "$addr" "$p" || rc=$?
         ((rc == 0)) && return 0
-        ((rc == 1)) && return 1
-        # Master gone or no greeting: find out why, clean up, maybe retry.
-        if ((rc == 2)) && grep -q 'bind .* Address already in use' "$idir/maillog" 2>/dev/null &&
+        # Start failed, master gone or no greeting: find out why, clean up,
+        # maybe retry.
+        if ((rc != 3)) && grep -q 'Address already in use' "$idir/maillog" 2>/dev/null &&
            ((attempt < tries)); then
             _pf_err "pf_start $name: lost a race for port $p, retrying"
             pf_stop "$name" 2>/dev/null || true
             continue
         fi
-        if ((rc == 2)); then
+        if ((rc == 1)); then
+            :   # _pf_launch printed postfix start's complaint
+        elif ((rc == 2)); then
             _pf_err "pf_start $name: postfix master died before $addr:$p greeted"
+        elif ((rc == 4)); then
+            _pf_err "pf_start $name: fatal error in the maillog before $addr:$p greeted"
         else
             _pf_err "pf_start $name: no '220 ' greeting on $addr:$p within ${PF_START_TIMEOUT}s"
         fi
