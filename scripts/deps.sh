@@ -9,6 +9,7 @@ PACKAGES=(
   libevent-dev libc-ares-dev libssl-dev libsqlite3-dev libjansson-dev
   # tests
   libcmocka-dev postfix jq openssl python3 iproute2 procps
+  nsd rbldnsd unbound dnsutils
 )
 
 missing=()
