@@ -31,6 +31,15 @@ echo "deps: installing ${missing[*]}"
 # the tests run private instances on loopback ports.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 export DEBIAN_FRONTEND=noninteractive
+# The packages' own daemons (postfix, nsd, unbound, rbldnsd) are not
+# wanted: tests run private instances. Debian's policy-rc.d hook (exit
+# 101) keeps package scripts from starting services during the install.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=1
+fi
+trap '[ "$made_policy" = 1 ] && rm -f "$policy"' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "deps: done"

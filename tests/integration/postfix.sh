@@ -244,6 +244,14 @@ _pf_split() {
     _pf_v=${_pf_v#"${_pf_v%%[![:space:]]*}"}
 }
 
+# Every Postfix program that reads main.cf re-reads it every 300 ms for as
+# long as its mtime is within ~1 s of "now" (dict_load_file_xt: "pausing to
+# let main.cf finish"), so a freshly written main.cf costs ~2 s on *each*
+# postconf/postfix call.  Backdate it after every write.
+_pf_backdate() {
+    touch -d "@$((EPOCHSECONDS - 10))" "$1/main.cf" "$1/master.cf"
+}
+
 # Apply main.cf lines; reject parameter names Postfix does not know.
 _pf_apply() {
     local conf=$1; shift
@@ -254,6 +262,7 @@ _pf_apply() {
         _pf_err "postconf -e failed: $out"
         return 1
     fi
+    _pf_backdate "$conf" || return 1
     # postconf -n warns "unused parameter: foo=bar" for unknown names
     # (typos would otherwise silently do nothing).
     out=$(postconf -c "$conf" -n 2>&1 >/dev/null | grep -i 'unused parameter') || true
@@ -353,6 +362,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
     echo "$addr" >"$idir/addr"
     echo "$port" >"$idir/port"
+    _pf_backdate "$conf"
 }
 
 # A pristine queue directory, made once per PF_ROOT by "postfix check"
