@@ -15,6 +15,7 @@
 
 #include "check/check.h"
 #include "check/lookup.h"
+#include "check/receive.h"
 #include "cli/options.h"
 #include "core/util.h"
 #include "relay/technique.h"
@@ -135,6 +136,9 @@ int main(int argc, char **argv)
 		break;
 	case CLI_MX:
 		rc = lookup_mx(&c.cfg, c.targets, c.ntargets, c.json, stdout);
+		break;
+	case CLI_RECEIVE:
+		rc = receive_run(&c.cfg, c.duration_s, c.json, stdout);
 		break;
 	case CLI_BLOCKLIST:
 		rc = lookup_blocklists(&c.cfg, c.targets, c.ntargets, c.json,

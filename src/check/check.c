@@ -40,15 +40,68 @@ struct run {
 	struct dns_resolver *dns;
 	struct dnsbl_zones zones;
 	struct bl_run *bl;
+	struct receiver *rcv;     /* --confirm */
+	struct event *wait_timer; /* --confirm-wait */
+	bool waiting;             /* tests done, waiting for tokens */
 	struct tgt *tgts;
 	size_t ntgts;
 	size_t outstanding;
 	int failed; /* internal failure */
 };
 
+/* Probes accepted at DATA whose token has not arrived yet. */
+static size_t tokens_pending(const struct run *run)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < run->ntgts; i++) {
+		const struct check_result *r = run->tgts[i].res;
+		for (size_t k = 0; r && k < r->nservers; k++)
+			for (size_t j = 0; j < r->servers[k].ntests; j++)
+				if (r->servers[k].tests[j].delivery ==
+				    DELIVERY_ACCEPTED_AT_DATA)
+					n++;
+	}
+	return n;
+}
+
 static void finish_one(struct run *run)
 {
-	if (run->outstanding > 0 && --run->outstanding == 0)
+	if (run->outstanding == 0 || --run->outstanding > 0)
+		return;
+	if (run->rcv && !run->waiting && tokens_pending(run) > 0) {
+		/* Relays deliver later: wait for the tokens, or the limit. */
+		run->waiting = true;
+		struct timeval tv = {run->cfg->confirm_wait_s, 0};
+		evtimer_add(run->wait_timer, &tv);
+		return;
+	}
+	event_base_loopexit(run->base, NULL);
+}
+
+static void on_wait_over(evutil_socket_t fd, short what, void *arg)
+{
+	event_base_loopexit(((struct run *)arg)->base, NULL);
+}
+
+static void on_token(void *arg, const char *token, const char *peer)
+{
+	struct run *run = arg;
+	for (size_t i = 0; i < run->ntgts; i++) {
+		struct check_result *r = run->tgts[i].res;
+		for (size_t k = 0; r && k < r->nservers; k++) {
+			struct server_result *sr = &r->servers[k];
+			for (size_t j = 0; j < sr->ntests; j++) {
+				struct test_result *t = &sr->tests[j];
+				if (strcmp(t->token, token) != 0)
+					continue;
+				t->delivery = DELIVERY_DELIVERED;
+				free(t->note);
+				t->note = rp_asprintf("delivered to the receiver "
+						      "by %s", peer);
+			}
+		}
+	}
+	if (run->waiting && tokens_pending(run) == 0)
 		event_base_loopexit(run->base, NULL);
 }
 
@@ -466,6 +519,21 @@ int check_run(const struct check_config *cfg, char *const *targets,
 			goto out;
 		}
 	}
+	if (cfg->confirm) {
+		struct receiver_config rcfg = {
+		    .base = run.base,
+		    .addr = cfg->receiver_ss,
+		    .addrlen = cfg->receiver_len,
+		    .domain = cfg->confirm_domain,
+		    .hostname = cfg->helo,
+		};
+		run.rcv = receiver_new(&rcfg, on_token, &run, err, errlen);
+		run.wait_timer = evtimer_new(run.base, on_wait_over, &run);
+		if (!run.rcv || !run.wait_timer)
+			goto out;
+		for (size_t i = 0; i < ntargets; i++)
+			run.tgts[i].cfg.rcv = run.rcv;
+	}
 	for (size_t i = 0; i < ntargets; i++) {
 		struct tgt *t = &run.tgts[i];
 		t->res = calloc(1, sizeof(*t->res));
@@ -504,6 +572,19 @@ int check_run(const struct check_config *cfg, char *const *targets,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	for (size_t i = 0; cfg->confirm && i < ntargets; i++) {
+		struct check_result *r = run.tgts[i].res;
+		for (size_t k = 0; k < r->nservers; k++) {
+			struct server_result *sr = &r->servers[k];
+			for (size_t j = 0; j < sr->ntests; j++)
+				if (sr->tests[j].delivery ==
+				    DELIVERY_ACCEPTED_AT_DATA)
+					sr->tests[j].delivery =
+					    DELIVERY_NOT_DELIVERED;
+			if (sr->verdict != V_UNREACHABLE)
+				server_result_decide(sr, true);
+		}
+	}
 	for (size_t i = 0; i < ntargets; i++) {
 		target_verdict(run.tgts[i].res);
 		(*out)[i] = run.tgts[i].res;
@@ -520,6 +601,9 @@ out:
 		check_result_free(t->res);
 	}
 	free(run.tgts);
+	receiver_free(run.rcv);
+	if (run.wait_timer)
+		event_free(run.wait_timer);
 	bl_run_free(run.bl);
 	dns_resolver_free(run.dns);
 	dnsbl_zones_free(&run.zones);

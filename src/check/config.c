@@ -22,4 +22,5 @@ void check_config_defaults(struct check_config *c)
 	c->backoff_ms = 2000;
 	c->max_attempts = 3;
 	c->max_transcript = 4000;
+	c->confirm_wait_s = 30;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "net/receiver.h"
 #include "net/session.h"
 #include "smtp/reply.h"
 
@@ -48,6 +49,16 @@ struct check_config {
 	int backoff_ms;           /* wait after a 421 */
 	int max_attempts;         /* tries per test across reconnects */
 	int max_transcript;       /* lines kept per server */
+	/* Delivery proof (opt-in: without these, DATA is never sent). */
+	bool confirm;             /* --confirm: DATA to tokens at confirm_domain */
+	const char *confirm_domain;
+	const char *receiver;     /* --receiver ADDR:PORT (text) */
+	struct sockaddr_storage receiver_ss;
+	socklen_t receiver_len;
+	int confirm_wait_s;       /* wait for tokens after the tests */
+	const char *send_to;      /* --send-to MAILBOX: DATA to the user */
+	/* Set by check_run, not by the user. */
+	struct receiver *rcv;
 };
 
 void check_config_defaults(struct check_config *c);

@@ -14,6 +14,7 @@
 #include "core/util.h"
 #include "net/session.h"
 #include "relay/classify.h"
+#include "relay/probe_message.h"
 #include "relay/technique.h"
 #include "smtp/ehlo.h"
 
@@ -32,6 +33,8 @@ struct item {
 	long last; /* index of its latest result, -1 */
 	char mail[ADDR_MAX];
 	char rcpt[ADDR_MAX];
+	char token[PROBE_TOKEN_MAX]; /* delivery probe, "" when none */
+	char *message;               /* probe message, or NULL */
 };
 
 struct slot {
@@ -75,6 +78,7 @@ struct server_check {
 	char *first_error;
 	char helo_name[300];
 	char target_lit[80];
+	char run_id[12];  /* per server: tokens say which server relayed */
 	struct timespec t0;
 	struct event *kick;
 	struct event *delay;
@@ -256,11 +260,33 @@ static int build_items(struct server_check *sc)
 	    .tester_host = sc->helo_name,
 	    .mailbox = cfg->mailbox,
 	};
+	bool probing = cfg->confirm || cfg->send_to;
+	char probe_user[256], probe_domain[256];
+	if (cfg->send_to &&
+	    technique_split_address(cfg->send_to, probe_user, sizeof(probe_user),
+				    probe_domain, sizeof(probe_domain)) < 0)
+		return -1;
 	for (size_t i = 0; i < nc + nt; i++) {
 		const struct technique *t = i < nc ? &cs[i] : &ts[i - nc];
 		if (i >= nc && !only_selected(cfg, t->id))
 			continue;
 		struct item *it = &sc->items[sc->nitems++];
+		/* Delivery probes go only to addresses the user named or owns:
+		 * techniques, never controls. */
+		v.ext_user = ext_user;
+		v.ext_domain = ext_domain;
+		if (probing && i >= nc &&
+		    probe_token(sc->run_id, t->id, it->token, sizeof(it->token)) == 0) {
+			if (cfg->confirm) {
+				v.ext_user = it->token;
+				v.ext_domain = cfg->confirm_domain;
+				if (cfg->rcv)
+					receiver_expect(cfg->rcv, it->token);
+			} else {
+				v.ext_user = probe_user;
+				v.ext_domain = probe_domain;
+			}
+		}
 		it->t = t;
 		it->control = i < nc;
 		it->last = -1;
@@ -280,6 +306,31 @@ static int build_items(struct server_check *sc)
 			record_plain(sc, it, OUT_SKIPPED, R_NOT_APPLICABLE,
 				     "address template could not be filled");
 			continue;
+		}
+		if (it->token[0]) {
+			char to[ADDR_MAX], tech[128], target[160];
+			size_t rl = strlen(it->rcpt);
+			const char *r0 = it->rcpt[0] == '<' ? it->rcpt + 1 : it->rcpt;
+			snprintf(to, sizeof(to), "%.*s",
+				 (int)(rl - (size_t)(r0 - it->rcpt) -
+				       (rl && it->rcpt[rl - 1] == '>' ? 1 : 0)),
+				 r0);
+			snprintf(tech, sizeof(tech), "%s %s", t->id, t->name);
+			snprintf(target, sizeof(target), "%s port %u (%s)",
+				 res->address, res->port,
+				 res->target_host ? res->target_host : "?");
+			struct probe_message_params mp = {
+			    .from = cfg->from,
+			    .to = to,
+			    .token = it->token,
+			    .technique = tech,
+			    .target = target,
+			    .tester = sc->helo_name,
+			    .now = time(NULL),
+			};
+			it->message = probe_message(&mp);
+			if (!it->message)
+				return -1;
 		}
 		it->state = ITEM_PENDING;
 	}
@@ -322,8 +373,8 @@ static void fill(struct slot *sl)
 		struct item *it = &sc->items[i];
 		if (!compatible(sc, sl, it))
 			continue;
-		if (smtp_client_add_txn(session_client(sl->s), it->mail,
-					it->rcpt, it) < 0)
+		if (smtp_client_add_txn_data(session_client(sl->s), it->mail,
+					     it->rcpt, it->message, it) < 0)
 			return;
 		it->state = ITEM_RUNNING;
 		sl->assigned++;
@@ -517,6 +568,18 @@ static void sl_txn_done(void *arg, struct smtp_txn *t)
 	const struct smtp_reply *decisive =
 	    r.c.at_mail ? &t->mail_reply : &t->rcpt_reply;
 	smtp_reply_copy(&r.reply, decisive);
+	snprintf(r.token, sizeof(r.token), "%s", it->token);
+	if (t->data && r.c.outcome == OUT_ACCEPTED) {
+		const struct smtp_reply *d =
+		    t->eod_reply.code ? &t->eod_reply : &t->data_reply;
+		smtp_reply_copy(&r.data_reply, d);
+		if (t->eod_reply.code && smtp_reply_ok(&t->eod_reply))
+			r.delivery = DELIVERY_ACCEPTED_AT_DATA;
+		else if (d->code >= 400)
+			r.delivery = DELIVERY_REJECTED_AT_DATA;
+		else
+			r.note = rp_strdup("the session ended during DATA");
+	}
 	enum outcome o = r.c.outcome;
 	add_result(sc, it, &r);
 	it->state = ITEM_DONE;
@@ -748,6 +811,37 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
 	dispatch(sc);
 }
 
+void server_result_decide(struct server_result *res, bool confirmed)
+{
+	enum verdict v;
+	char *why = NULL;
+	verdict_decide(res->tests, res->ntests, res->controls, res->ncontrols,
+		       confirmed, &res->findings, &v, &why);
+	res->verdict = v;
+	free(res->verdict_reason);
+	res->verdict_reason = why;
+}
+
+/* --send-to: the probes went to the user's mailbox; only they can tell. */
+static void send_to_note(struct server_result *res)
+{
+	char tokens[1024] = "";
+	for (size_t i = 0; i < res->ntests; i++) {
+		const struct test_result *t = &res->tests[i];
+		if (t->superseded || t->delivery != DELIVERY_ACCEPTED_AT_DATA)
+			continue;
+		size_t l = strlen(tokens);
+		snprintf(tokens + l, sizeof(tokens) - l, "%s%s (%s)",
+			 l ? ", " : "", t->token, t->t->id);
+	}
+	if (tokens[0])
+		findings_add(&res->findings, "awaiting-confirmation",
+			     SEV_WARNING,
+			     "probes were accepted at DATA and sent to your "
+			     "mailbox: if a message with one of these tokens "
+			     "arrives, the server relayed it: %s", tokens);
+}
+
 /* Catalogue position of a result's technique, for a stable report order. */
 static size_t catalogue_index(const struct test_result *r)
 {
@@ -789,12 +883,12 @@ static void finalize(struct server_check *sc)
 						       : "could not connect");
 		res->verdict_reason = rp_strdup(res->error);
 	} else {
-		enum verdict v;
-		char *why = NULL;
-		verdict_decide(res->tests, res->ntests, res->controls,
-			       res->ncontrols, &res->findings, &v, &why);
-		res->verdict = v;
-		res->verdict_reason = why;
+		/* With --confirm the verdict waits for the receiver:
+		 * check/check.c calls server_result_decide after the wait. */
+		if (!sc->cfg->confirm)
+			server_result_decide(res, false);
+		if (sc->cfg->send_to)
+			send_to_note(res);
 		if (sc->tls_needed || sc->tls_broken)
 			res->tls_required = true;
 		if (sc->tls_broken)
@@ -841,6 +935,7 @@ struct server_check *server_check_new(struct event_base *base, SSL_CTX *ctx,
 	sc->arg = arg;
 	res->transcript.max = (size_t)cfg->max_transcript;
 	res->connect_ms = -1;
+	rp_random_hex(sc->run_id, 5);
 	sc->kick = event_new(base, -1, 0, on_kick, sc);
 	sc->delay = evtimer_new(base, on_delay, sc);
 	if (!sc->kick || !sc->delay ||
@@ -871,6 +966,8 @@ void server_check_free(struct server_check *sc)
 		event_free(sc->kick);
 	if (sc->delay)
 		event_free(sc->delay);
+	for (size_t i = 0; i < sc->nitems; i++)
+		free(sc->items[i].message);
 	free(sc->items);
 	free(sc->first_error);
 	free(sc);

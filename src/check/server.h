@@ -43,4 +43,8 @@ struct server_check *server_check_new(struct event_base *base, SSL_CTX *ctx,
 void server_check_start(struct server_check *sc);
 void server_check_free(struct server_check *sc);
 
+/* Decides the verdict from the results (confirmed: delivery proof ran and
+ * each probe's delivery is final). Replaces any earlier verdict. */
+void server_result_decide(struct server_result *res, bool confirmed);
+
 #endif

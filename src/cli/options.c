@@ -15,6 +15,7 @@
 static const char usage[] =
 "Usage: relayprobe check [options] TARGET...\n"
 "       relayprobe tests [--json]\n"
+"       relayprobe receive --receiver ADDR:PORT --confirm-domain DOMAIN [--duration SECS] [--json]\n"
 "       relayprobe mx [--resolver IP[:PORT]] [--json] DOMAIN...\n"
 "       relayprobe blocklist [--zones FILE] [--resolver IP[:PORT]] [--json] IP|HOST|DOMAIN...\n"
 "       relayprobe --help | --version\n"
@@ -54,6 +55,16 @@ static const char usage[] =
 "                             error limits from slowing or dropping us)\n"
 "      --retry-deferred SECS  retry deferred tests once after SECS (greylisting)\n"
 "      --backoff SECS         wait after a 421 before reconnecting (default 2)\n"
+"\n"
+"Delivery proof (opt-in; without it no DATA is ever sent):\n"
+"      --confirm              send a probe through DATA for every technique\n"
+"                             accepted at RCPT, to a token at --confirm-domain,\n"
+"                             and prove relaying by receiving it\n"
+"      --confirm-domain DOMAIN  a domain of yours whose MX points at --receiver\n"
+"      --receiver ADDR:PORT   where the built-in receiver listens\n"
+"      --confirm-wait SECS    how long to wait for probes to arrive (default 30)\n"
+"      --send-to MAILBOX      send the probes to your own mailbox instead; the\n"
+"                             report lists the tokens to look for\n"
 "\n"
 "DNS facts (for each tested address):\n"
 "      --zones FILE           blocklist zones file (default: the built-in list)\n"
@@ -102,6 +113,12 @@ enum {
 	OPT_NO_BLOCKLISTS,
 	OPT_NO_DNS_CHECKS,
 	OPT_DNS_PRIVATE,
+	OPT_CONFIRM,
+	OPT_CONFIRM_DOMAIN,
+	OPT_RECEIVER,
+	OPT_CONFIRM_WAIT,
+	OPT_SEND_TO,
+	OPT_DURATION,
 };
 
 static const struct option longopts[] = {
@@ -134,6 +151,12 @@ static const struct option longopts[] = {
 	{"no-blocklists", no_argument, NULL, OPT_NO_BLOCKLISTS},
 	{"no-dns-checks", no_argument, NULL, OPT_NO_DNS_CHECKS},
 	{"dns-private", no_argument, NULL, OPT_DNS_PRIVATE},
+	{"confirm", no_argument, NULL, OPT_CONFIRM},
+	{"confirm-domain", required_argument, NULL, OPT_CONFIRM_DOMAIN},
+	{"receiver", required_argument, NULL, OPT_RECEIVER},
+	{"confirm-wait", required_argument, NULL, OPT_CONFIRM_WAIT},
+	{"send-to", required_argument, NULL, OPT_SEND_TO},
+	{"duration", required_argument, NULL, OPT_DURATION},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -191,6 +214,33 @@ static int parse_source(struct check_config *cfg, const char *s)
 	return 0;
 }
 
+/* "IP:PORT" or "[IPv6]:PORT" into a socket address. */
+static int parse_listen(const char *arg, struct sockaddr_storage *ss,
+			socklen_t *len)
+{
+	struct target t;
+	char e[200];
+	if (target_parse(arg, 0, &t, e, sizeof(e)) < 0 || !t.is_ip ||
+	    !t.port_given)
+		return -1;
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	if (t.family == AF_INET && inet_pton(AF_INET, t.host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(t.port);
+		*len = sizeof(*a4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, t.host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(t.port);
+		*len = sizeof(*a6);
+		return 0;
+	}
+	return -1;
+}
+
 static int add_resolver(struct cli *c, const char *s)
 {
 	for (const char *p = s; *p; p++)
@@ -232,6 +282,9 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	} else if (strcmp(argv[1], "blocklist") == 0) {
 		c->cmd = CLI_BLOCKLIST;
 		first = 2;
+	} else if (strcmp(argv[1], "receive") == 0) {
+		c->cmd = CLI_RECEIVE;
+		first = 2;
 	} else if (argv[1][0] != '-') {
 		BAD("unknown command '%.60s' (try 'relayprobe --help')",
 		    argv[1]);
@@ -242,6 +295,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	optind = 1;
 	opterr = 0;
 	bool explicit_cmd = first == 2;
+	bool to_given = false;
 	int o;
 	while ((o = getopt_long(sub_argc, sub_argv, ":p:s:d:vhV", longopts,
 				NULL)) != -1) {
@@ -313,6 +367,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 				BAD("--to must be an address like "
 				    "user@example.org, not '%.60s'", arg);
 			c->cfg.to = arg;
+			to_given = true;
 			break;
 		case OPT_MAILBOX:
 			if (!valid_address(arg))
@@ -361,6 +416,42 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		case OPT_DNS_PRIVATE:
 			c->cfg.dns_private = true;
 			break;
+		case OPT_CONFIRM:
+			c->cfg.confirm = true;
+			break;
+		case OPT_CONFIRM_DOMAIN:
+			if (!smtp_valid_hostname(arg))
+				BAD("--confirm-domain must be a domain name, not "
+				    "'%.60s'", arg);
+			c->cfg.confirm_domain = arg;
+			break;
+		case OPT_RECEIVER:
+			if (parse_listen(arg, &c->cfg.receiver_ss,
+					 &c->cfg.receiver_len) < 0)
+				BAD("--receiver takes IP:PORT or [IPv6]:PORT, not "
+				    "'%.60s'", arg);
+			c->cfg.receiver = arg;
+			break;
+		case OPT_CONFIRM_WAIT: {
+			int ms;
+			if (seconds_ms(arg, 3600, &ms) < 0)
+				BAD("--confirm-wait takes seconds (0-3600]");
+			c->cfg.confirm_wait_s = (ms + 999) / 1000;
+			break;
+		}
+		case OPT_SEND_TO:
+			if (!valid_address(arg))
+				BAD("--send-to must be an address like "
+				    "you@example.org, not '%.60s'", arg);
+			c->cfg.send_to = arg;
+			break;
+		case OPT_DURATION: {
+			int ms;
+			if (seconds_ms(arg, 86400, &ms) < 0)
+				BAD("--duration takes seconds (0-86400]");
+			c->duration_s = (ms + 999) / 1000;
+			break;
+		}
 		case 'v':
 			c->verbose = true;
 			break;
@@ -403,6 +494,20 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		BAD("check needs at least one TARGET (host, IP or host:port)");
 	if (c->cmd == CLI_TESTS && c->ntargets > 0)
 		BAD("tests takes no targets");
+	if (c->cfg.confirm && (!c->cfg.confirm_domain || !c->cfg.receiver))
+		BAD("--confirm needs --confirm-domain and --receiver");
+	if (c->cfg.confirm && c->cfg.send_to)
+		BAD("--confirm and --send-to are two ways to prove delivery: "
+		    "choose one");
+	if ((c->cfg.confirm || c->cfg.send_to) && to_given)
+		BAD("--to cannot be used with --confirm or --send-to: probes "
+		    "go only to the address you own");
+	if (c->cfg.send_to && !c->cfg.mailbox)
+		c->cfg.mailbox = c->cfg.send_to;
+	if (c->cmd == CLI_RECEIVE &&
+	    (!c->cfg.confirm_domain || !c->cfg.receiver || c->ntargets))
+		BAD("receive needs --receiver ADDR:PORT and --confirm-domain "
+		    "DOMAIN, and no targets");
 	if (c->cmd == CLI_MX && c->ntargets == 0)
 		BAD("mx needs at least one DOMAIN");
 	if (c->cmd == CLI_BLOCKLIST && c->ntargets == 0)

@@ -21,6 +21,7 @@ enum cli_command {
 	CLI_TESTS,
 	CLI_MX,
 	CLI_BLOCKLIST,
+	CLI_RECEIVE,
 };
 
 enum cli_color { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
@@ -34,6 +35,7 @@ struct cli {
 	char **targets; /* into argv */
 	size_t ntargets;
 	char *resolvers; /* owned */
+	int duration_s;  /* receive --duration */
 };
 
 /* Returns 0, or -1 with a one-line message in err. */

@@ -21,6 +21,20 @@ static const char *const severity_names[] = {
 };
 _Static_assert(RP_ARRAY_LEN(severity_names) == SEV_LAST, "severity names");
 
+static const char *const delivery_names[] = {
+	[DELIVERY_NOT_ATTEMPTED] = "not-attempted",
+	[DELIVERY_ACCEPTED_AT_DATA] = "accepted-at-data",
+	[DELIVERY_REJECTED_AT_DATA] = "rejected-at-data",
+	[DELIVERY_DELIVERED] = "delivered",
+	[DELIVERY_NOT_DELIVERED] = "not-delivered",
+};
+_Static_assert(RP_ARRAY_LEN(delivery_names) == DELIVERY_LAST, "delivery names");
+
+const char *delivery_name(enum delivery d)
+{
+	return (unsigned)d < DELIVERY_LAST ? delivery_names[d] : "?";
+}
+
 const char *verdict_name(enum verdict v)
 {
 	return (unsigned)v < V_LAST ? verdict_names[v] : "?";
@@ -79,6 +93,7 @@ void test_result_clear(struct test_result *r)
 	free(r->helo);
 	free(r->note);
 	smtp_reply_clear(&r->reply);
+	smtp_reply_clear(&r->data_reply);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -159,7 +174,8 @@ static void list_add(char *buf, size_t sz, const char *id)
 
 int verdict_decide(struct test_result *tests, size_t ntests,
 		   struct test_result *controls, size_t ncontrols,
-		   struct findings *f, enum verdict *out, char **why)
+		   bool confirmed, struct findings *f, enum verdict *out,
+		   char **why)
 {
 	const struct test_result *imp = control(controls, ncontrols, "impossible");
 	const struct test_result *loc = control(controls, ncontrols, "random-local");
@@ -171,6 +187,8 @@ int verdict_decide(struct test_result *tests, size_t ntests,
 
 	char conclusive_ids[512] = "", inconclusive_ids[512] = "";
 	char deferred_ids[512] = "", relay454_ids[256] = "";
+	char delivered_ids[512] = "", refused_data_ids[512] = "";
+	size_t n_delivered = 0;
 	size_t n_acc = 0, n_conc = 0, n_refused = 0, n_tested = 0;
 	size_t n_deferred = 0, n_auth = 0, n_tls = 0, n_error = 0;
 	size_t n_sender = 0, n_blocked = 0;
@@ -185,6 +203,26 @@ int verdict_decide(struct test_result *tests, size_t ntests,
 		n_tested++;
 		switch (r->c.outcome) {
 		case OUT_ACCEPTED:
+			if (r->delivery == DELIVERY_DELIVERED) {
+				/* The token arrived: proof, whatever the
+				 * controls say. */
+				r->conclusive = true;
+				n_delivered++;
+				n_conc++;
+				list_add(delivered_ids, sizeof(delivered_ids),
+					 r->t->id);
+				break;
+			}
+			if (confirmed &&
+			    (r->delivery == DELIVERY_REJECTED_AT_DATA ||
+			     r->delivery == DELIVERY_NOT_DELIVERED)) {
+				/* Accepted at RCPT, then refused or dropped:
+				 * not relaying (catch-all, late rejecter). */
+				n_refused++;
+				list_add(refused_data_ids,
+					 sizeof(refused_data_ids), r->t->id);
+				break;
+			}
 			n_acc++;
 			if (r->t->kind == RCPT_OWN_ROUTED)
 				r->conclusive = imp_refused && loc_refused;
@@ -256,7 +294,19 @@ int verdict_decide(struct test_result *tests, size_t ntests,
 				   "reject_unauth_destination answers 5xx",
 				   relay454_ids);
 
-	if (n_conc > 0) {
+	if (refused_data_ids[0])
+		rc |= findings_add(f, "not-delivered", SEV_INFO,
+				   "accepted at RCPT but refused at DATA or "
+				   "never delivered: %s", refused_data_ids);
+	if (n_delivered > 0) {
+		*out = V_OPEN;
+		rc |= findings_add(f, "open-relay", SEV_CRITICAL,
+				   "open relay, proven: the probe sent with %s "
+				   "was delivered to the receiver",
+				   delivered_ids);
+		*why = rp_asprintf("relayed probes were delivered (%s)",
+				   delivered_ids);
+	} else if (n_conc > 0) {
 		*out = V_OPEN;
 		rc |= findings_add(f, "open-relay", SEV_CRITICAL,
 				   "open relay: the server accepted relaying "
@@ -277,8 +327,14 @@ int verdict_decide(struct test_result *tests, size_t ntests,
 				   inconclusive_ids);
 	} else if (n_tested > 0 && n_refused == n_tested && positive_ok) {
 		*out = V_CLOSED;
-		*why = rp_asprintf("all %zu techniques refused; postmaster "
-				   "accepted", n_tested);
+		if (refused_data_ids[0])
+			*why = rp_asprintf("nothing was delivered: every "
+					   "technique refused at RCPT or DATA, "
+					   "or accepted and dropped (%s)",
+					   refused_data_ids);
+		else
+			*why = rp_asprintf("all %zu techniques refused; "
+					   "postmaster accepted", n_tested);
 	} else {
 		*out = V_INCONCLUSIVE;
 		if (n_tested == 0)

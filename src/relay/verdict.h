@@ -45,6 +45,17 @@ int verdict_exit_code(enum verdict v);
  * open > suspect > inconclusive > unreachable > closed. */
 enum verdict verdict_worst(enum verdict a, enum verdict b);
 
+/* How far a delivery probe got (relay-techniques.md §c, rungs E5-E7). */
+enum delivery {
+	DELIVERY_NOT_ATTEMPTED,
+	DELIVERY_ACCEPTED_AT_DATA, /* 2xx after the final dot */
+	DELIVERY_REJECTED_AT_DATA, /* DATA or end-of-data refused */
+	DELIVERY_DELIVERED,        /* the token reached the receiver */
+	DELIVERY_NOT_DELIVERED,    /* accepted, nothing arrived in time */
+	DELIVERY_LAST
+};
+const char *delivery_name(enum delivery d);
+
 struct test_result {
 	const struct technique *t;
 	char *mail_from; /* as sent */
@@ -56,6 +67,9 @@ struct test_result {
 	bool superseded;   /* a later attempt (over TLS, or a retry) replaced it */
 	struct smtp_reply reply; /* the deciding reply; code 0 if none */
 	char *note;        /* why skipped or errored, or NULL */
+	enum delivery delivery;
+	char token[48];    /* the probe's token, "" when no DATA */
+	struct smtp_reply data_reply; /* deciding DATA/end-of-data reply */
 	int session;       /* which session ran it (1-based), 0 if none */
 };
 
@@ -88,8 +102,12 @@ void findings_clear(struct findings *f);
  * *why receives a one-line explanation (heap; caller frees). Returns 0 or
  * -1 on allocation failure.
  */
+/* confirmed: delivery proof was run (--confirm), so acceptances that were
+ * refused at DATA or never arrived are not evidence of relaying, and a
+ * delivered token is proof. */
 int verdict_decide(struct test_result *tests, size_t ntests,
 		   struct test_result *controls, size_t ncontrols,
-		   struct findings *f, enum verdict *out, char **why);
+		   bool confirmed, struct findings *f, enum verdict *out,
+		   char **why);
 
 #endif

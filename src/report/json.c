@@ -57,6 +57,9 @@ static json_t *test_json(const struct test_result *t)
 				 : t->c.at_mail   ? "mail"
 						  : "rcpt"));
 	json_object_set_new(o, "reply", reply_json(&t->reply));
+	json_object_set_new(o, "delivery", jstr(delivery_name(t->delivery)));
+	json_object_set_new(o, "token", jstr(t->token[0] ? t->token : NULL));
+	json_object_set_new(o, "data_reply", reply_json(&t->data_reply));
 	json_object_set_new(o, "session", json_integer(t->session));
 	json_object_set_new(o, "superseded", json_boolean(t->superseded));
 	if (t->note)

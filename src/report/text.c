@@ -125,6 +125,19 @@ static void print_tests(FILE *out, const char *title,
 			put_escaped(out, t->note);
 		else
 			print_reply(out, &t->reply);
+		if (t->delivery != DELIVERY_NOT_ATTEMPTED || t->token[0]) {
+			fprintf(out, "\n        DATA: %s", delivery_name(t->delivery));
+			if (t->data_reply.code) {
+				fputs(", ", out);
+				print_reply(out, &t->data_reply);
+			}
+			if (t->token[0])
+				fprintf(out, " (token %s)", t->token);
+			if (t->note && t->reply.code != 0) {
+				fputs("; ", out);
+				put_escaped(out, t->note);
+			}
+		}
 		if (o->color)
 			fputs(RESET, out);
 		fputc('\n', out);

@@ -14,6 +14,8 @@ enum cmd {
 	CMD_MAIL,
 	CMD_RCPT,
 	CMD_RSET,
+	CMD_DATA,
+	CMD_EOD, /* the message and its final dot */
 	CMD_QUIT,
 };
 
@@ -127,8 +129,11 @@ void smtp_txn_free(struct smtp_txn *t)
 		return;
 	free(t->mail);
 	free(t->rcpt);
+	free(t->data);
 	smtp_reply_clear(&t->mail_reply);
 	smtp_reply_clear(&t->rcpt_reply);
+	smtp_reply_clear(&t->data_reply);
+	smtp_reply_clear(&t->eod_reply);
 	free(t);
 }
 
@@ -199,6 +204,48 @@ static int send_cmd(struct smtp_client *c, enum cmd k, const char *fmt, ...)
 	return 0;
 }
 
+/* Sends the message dot-stuffed (RFC 5321 §4.5.2), then CRLF.CRLF. The
+ * transcript shows a summary, not the body. */
+static void send_message(struct smtp_client *c, const char *msg)
+{
+	size_t len = strlen(msg);
+	size_t cap = len * 2 + 8;
+	char *buf = malloc(cap);
+	if (!buf) {
+		finish(c, SMTP_FAIL_INTERNAL, "out of memory");
+		return;
+	}
+	size_t o = 0;
+	bool bol = true;
+	for (size_t i = 0; i < len; i++) {
+		if (bol && msg[i] == '.')
+			buf[o++] = '.';
+		buf[o++] = msg[i];
+		bol = msg[i] == '\n';
+	}
+	if (!bol) {
+		buf[o++] = '\r';
+		buf[o++] = '\n';
+	}
+	memcpy(buf + o, ".\r\n", 3);
+	o += 3;
+	if (c->npending >= MAX_PENDING) {
+		free(buf);
+		finish(c, SMTP_FAIL_INTERNAL, "too many commands in flight");
+		return;
+	}
+	if (c->ops.line) {
+		char note[96];
+		snprintf(note, sizeof(note), "(message, %zu bytes)", len);
+		c->ops.line(c->arg, 'C', note);
+		c->ops.line(c->arg, 'C', ".");
+	}
+	c->pending[c->npending++] = CMD_EOD;
+	if (c->ops.write(c->arg, buf, o) < 0)
+		finish(c, SMTP_FAIL_DROPPED, "cannot write to the connection");
+	free(buf);
+}
+
 static void send_ehlo(struct smtp_client *c)
 {
 	set_state(c, SMTP_ST_EHLO);
@@ -236,11 +283,13 @@ static void start_next_txn(struct smtp_client *c)
 	if (send_cmd(c, CMD_MAIL, "MAIL FROM:%s", t->mail) < 0)
 		return;
 	if (c->pipelining) {
-		/* RFC 2920: MAIL, RCPT and RSET may share a group. */
+		/* RFC 2920: MAIL, RCPT and RSET may share a group. DATA waits
+		 * for the RCPT answer: a message goes only where accepted. */
 		t->rcpt_sent = true;
 		if (send_cmd(c, CMD_RCPT, "RCPT TO:%s", t->rcpt) < 0)
 			return;
-		send_cmd(c, CMD_RSET, "RSET");
+		if (!t->data)
+			send_cmd(c, CMD_RSET, "RSET");
 	}
 }
 
@@ -372,8 +421,24 @@ static void on_txn_reply(struct smtp_client *c, enum cmd k,
 	case CMD_RCPT:
 		t->rcpt_reply = *r;
 		memset(r, 0, sizeof(*r));
-		if (!c->pipelining)
+		if (t->data && smtp_reply_ok(&t->mail_reply) &&
+		    smtp_reply_ok(&t->rcpt_reply))
+			send_cmd(c, CMD_DATA, "DATA");
+		else if (!c->pipelining || t->data)
 			send_cmd(c, CMD_RSET, "RSET");
+		return;
+	case CMD_DATA:
+		t->data_reply = *r;
+		memset(r, 0, sizeof(*r));
+		if (t->data_reply.code == 354)
+			send_message(c, t->data);
+		else
+			send_cmd(c, CMD_RSET, "RSET");
+		return;
+	case CMD_EOD:
+		t->eod_reply = *r;
+		memset(r, 0, sizeof(*r));
+		send_cmd(c, CMD_RSET, "RSET");
 		return;
 	case CMD_RSET:
 		if (r->code != 250) {
@@ -431,8 +496,13 @@ static void on_reply(struct smtp_client *c, struct smtp_reply *r)
 		/* A test already answered (Postfix says 421 to the RSET after
 		 * its error limit) is complete: hand it over, not back. */
 		struct smtp_txn *t = c->cur;
-		if (t && (t->rcpt_reply.code ||
-			  (t->mail_reply.code && !smtp_reply_ok(&t->mail_reply)))) {
+		bool answered =
+		    t && ((t->mail_reply.code && !smtp_reply_ok(&t->mail_reply)) ||
+			  (t->rcpt_reply.code &&
+			   (!t->data || !smtp_reply_ok(&t->rcpt_reply) ||
+			    t->eod_reply.code ||
+			    (t->data_reply.code && t->data_reply.code != 354))));
+		if (answered) {
 			c->cur = NULL;
 			if (c->ops.txn_done)
 				c->ops.txn_done(c->arg, t);
@@ -461,6 +531,8 @@ static void on_reply(struct smtp_client *c, struct smtp_reply *r)
 	case CMD_MAIL:
 	case CMD_RCPT:
 	case CMD_RSET:
+	case CMD_DATA:
+	case CMD_EOD:
 		on_txn_reply(c, k, r);
 		return;
 	case CMD_QUIT:
@@ -542,6 +614,12 @@ void smtp_client_fail(struct smtp_client *c, enum smtp_failure f,
 int smtp_client_add_txn(struct smtp_client *c, const char *mail,
 			const char *rcpt, void *tag)
 {
+	return smtp_client_add_txn_data(c, mail, rcpt, NULL, tag);
+}
+
+int smtp_client_add_txn_data(struct smtp_client *c, const char *mail,
+			     const char *rcpt, const char *message, void *tag)
+{
 	if (over(c) || c->state == SMTP_ST_QUIT)
 		return -1;
 	struct smtp_txn *t = calloc(1, sizeof(*t));
@@ -549,8 +627,9 @@ int smtp_client_add_txn(struct smtp_client *c, const char *mail,
 		return -1;
 	t->mail = rp_strdup(mail);
 	t->rcpt = rp_strdup(rcpt);
+	t->data = message ? rp_strdup(message) : NULL;
 	t->tag = tag;
-	if (!t->mail || !t->rcpt) {
+	if (!t->mail || !t->rcpt || (message && !t->data)) {
 		smtp_txn_free(t);
 		return -1;
 	}
@@ -592,6 +671,8 @@ struct smtp_txn *smtp_client_take_unfinished(struct smtp_client *c)
 	t->next = NULL;
 	smtp_reply_clear(&t->mail_reply);
 	smtp_reply_clear(&t->rcpt_reply);
+	smtp_reply_clear(&t->data_reply);
+	smtp_reply_clear(&t->eod_reply);
 	t->rcpt_sent = false;
 	/* started stays: the caller counts attempts with it. */
 	return t;

@@ -5,8 +5,10 @@
  * commands to send through ops->write. The machine runs the greeting, EHLO
  * (falling back to HELO), optional STARTTLS and re-EHLO, then a queue of
  * probe transactions: MAIL FROM, RCPT TO (only after a 2xx to MAIL unless
- * pipelining), RSET. It pipelines a transaction only when the server
- * advertised PIPELINING, never sends DATA, and ends with QUIT.
+ * pipelining), then DATA and the message only for a transaction that
+ * carries one (delivery proof, opt-in) and only after a 2xx to RCPT, then
+ * RSET. It pipelines only when the server advertised PIPELINING, and
+ * ends with QUIT.
  *
  * Every transition goes through one set_state(); smtp_client_state_name()
  * names them for traces. 421 at any point, a dropped connection or a
@@ -69,6 +71,9 @@ struct smtp_txn {
 	void *tag;  /* caller's */
 	struct smtp_reply mail_reply;
 	struct smtp_reply rcpt_reply; /* code 0 if RCPT was not sent */
+	char *data;       /* message (CRLF lines, not dot-stuffed) or NULL */
+	struct smtp_reply data_reply; /* reply to DATA (354 or refusal) */
+	struct smtp_reply eod_reply;  /* reply after the final dot */
 	bool rcpt_sent;
 	bool started; /* MAIL FROM was sent */
 	struct smtp_txn *next;
@@ -119,6 +124,10 @@ void smtp_client_set_tls_active(struct smtp_client *c);
  * or the session is over). */
 int smtp_client_add_txn(struct smtp_client *c, const char *mail,
 			const char *rcpt, void *tag);
+/* Same, continuing through DATA with message (copied) when RCPT gets a
+ * 2xx. */
+int smtp_client_add_txn_data(struct smtp_client *c, const char *mail,
+			     const char *rcpt, const char *message, void *tag);
 void smtp_client_quit(struct smtp_client *c);
 
 /* Removes and returns one unfinished transaction (after a failure), or

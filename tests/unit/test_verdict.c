@@ -20,6 +20,7 @@ struct fixture {
 	struct findings f;
 	enum verdict v;
 	char *why;
+	bool confirmed;
 };
 
 static int setup(void **state)
@@ -130,7 +131,8 @@ static void decide(struct fixture *fx)
 {
 	fx->why = NULL;
 	assert_int_equal(verdict_decide(fx->tests, fx->ntests, fx->controls,
-					fx->ncontrols, &fx->f, &fx->v,
+					fx->ncontrols, fx->confirmed, &fx->f,
+					&fx->v,
 					&fx->why),
 			 0);
 	assert_non_null(fx->why);
