@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 
+#include "audit/audit.h"
 #include "check/blocklist.h"
 #include "check/reputation.h"
 #include "check/server.h"
@@ -36,6 +37,7 @@ struct tgt {
 struct run {
 	struct event_base *base;
 	SSL_CTX *ctx;
+	SSL_CTX *legacy_ctx;
 	const struct check_config *cfg;
 	struct dns_resolver *dns;
 	struct dnsbl_zones zones;
@@ -419,8 +421,10 @@ static void dns_findings(struct server_result *s)
 
 static void target_verdict(struct check_result *r)
 {
-	for (size_t i = 0; i < r->nservers; i++)
+	for (size_t i = 0; i < r->nservers; i++) {
 		dns_findings(&r->servers[i]);
+		audit_server(&r->servers[i]);
+	}
 	if (r->null_mx && r->nservers == 0) {
 		/* RFC 7505: no mail is accepted, so nothing can be relayed. */
 		r->verdict = V_CLOSED;
@@ -506,9 +510,16 @@ int check_run(const struct check_config *cfg, char *const *targets,
 		snprintf(err, errlen, "cannot create the event loop");
 		goto out;
 	}
-	run.ctx = tls_client_ctx_new(err, errlen);
+	run.ctx = tls_client_ctx_new(cfg->ca_file, err, errlen);
 	if (!run.ctx)
 		goto out;
+	if (!cfg->no_audit) {
+		run.legacy_ctx = tls_legacy_ctx_new(err, errlen);
+		if (!run.legacy_ctx)
+			goto out;
+		for (size_t i = 0; i < ntargets; i++)
+			run.tgts[i].cfg.legacy_ctx = run.legacy_ctx;
+	}
 	if (need_dns) {
 		run.dns = dns_resolver_new(run.base, cfg->resolvers, 3000, 2,
 					   err, errlen);
@@ -609,6 +620,8 @@ out:
 	dnsbl_zones_free(&run.zones);
 	if (run.ctx)
 		SSL_CTX_free(run.ctx);
+	if (run.legacy_ctx)
+		SSL_CTX_free(run.legacy_ctx);
 	if (run.base)
 		event_base_free(run.base);
 	return rc;

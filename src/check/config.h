@@ -14,6 +14,8 @@
 #include "net/session.h"
 #include "smtp/reply.h"
 
+#include <openssl/ssl.h>
+
 enum tls_mode {
 	TLS_MODE_AUTO,   /* plaintext; STARTTLS when the server demands it */
 	TLS_MODE_STARTTLS, /* always STARTTLS when offered */
@@ -57,7 +59,10 @@ struct check_config {
 	socklen_t receiver_len;
 	int confirm_wait_s;       /* wait for tokens after the tests */
 	const char *send_to;      /* --send-to MAILBOX: DATA to the user */
+	bool no_audit;            /* --no-audit: relay test only */
+	const char *ca_file;      /* --ca-file: extra trusted CAs (PEM) */
 	/* Set by check_run, not by the user. */
+	SSL_CTX *legacy_ctx;
 	struct receiver *rcv;
 };
 

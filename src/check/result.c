@@ -64,6 +64,15 @@ void server_result_clear(struct server_result *s)
 	free(s->controls);
 	findings_clear(&s->findings);
 	free(s->dns_skip_reason);
+	free(s->mta);
+	free(s->mta_name);
+	free(s->mta_version);
+	free(s->mta_evidence);
+	free(s->vrfy_reply);
+	free(s->vrfy_random_reply);
+	free(s->expn_reply);
+	free(s->auth_plain);
+	free(s->legacy_tls_version);
 	free(s->ptr_status);
 	for (size_t i = 0; i < s->nptr; i++)
 		free(s->ptr[i]);

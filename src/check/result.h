@@ -16,6 +16,7 @@
 
 #include "check/blocklist.h"
 #include "check/reputation.h"
+#include "net/tls.h"
 #include "relay/verdict.h"
 
 struct transcript_line {
@@ -84,6 +85,22 @@ struct server_result {
 	bool reputation_done;
 	char **mx_names;     /* MX hosts that point at this address */
 	size_t nmx_names;
+	/* Audit (issue 6). */
+	bool audited;
+	char *mta;            /* fingerprint: "postfix", ... "unknown" */
+	char *mta_name;
+	char *mta_version;    /* or NULL */
+	char *mta_evidence;
+	char *vrfy_reply;     /* "252 2.0.0 postmaster" etc., or NULL */
+	char *vrfy_random_reply;
+	char *expn_reply;
+	int vrfy_code, vrfy_random_code, expn_code; /* 0 = not asked */
+	char *auth_plain;     /* AUTH mechanisms offered before TLS, or NULL */
+	int injection;        /* enum smtp_injection */
+	int legacy_tls;       /* -1 not tested, 0 refused, 1 accepted */
+	char *legacy_tls_version;
+	struct tls_cert_facts cert;
+	long t_connect_ms, t_greeting_ms, t_ehlo_ms, t_txn_ms; /* -1 unknown */
 	int sessions;        /* sessions opened */
 	long duration_ms;
 	long connect_ms;     /* first connect+greeting, -1 if none */

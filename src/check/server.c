@@ -37,9 +37,16 @@ struct item {
 	char *message;               /* probe message, or NULL */
 };
 
+enum slot_kind {
+	SLOT_PROBE,  /* runs test items */
+	SLOT_INJECT, /* audit: STARTTLS injection probe, certificate */
+	SLOT_LEGACY, /* audit: does the server still accept TLS 1.0/1.1? */
+};
+
 struct slot {
 	struct server_check *sc;
 	struct session *s;
+	enum slot_kind kind;
 	int id;
 	enum helo_kind helo;
 	bool tls;      /* opened to use TLS (required or implicit) */
@@ -80,6 +87,8 @@ struct server_check {
 	char target_lit[80];
 	char run_id[12];  /* per server: tokens say which server relayed */
 	struct timespec t0;
+	int audit_tags[3]; /* addresses mark VRFY/VRFY-random/EXPN replies */
+	long txn_t0;       /* when the first test was queued, -1 */
 	struct event *kick;
 	struct event *delay;
 };
@@ -353,7 +362,7 @@ static bool slot_tls_active(const struct slot *sl)
 static bool compatible(const struct server_check *sc, const struct slot *sl,
 		       const struct item *it)
 {
-	if (it->state != ITEM_PENDING)
+	if (it->state != ITEM_PENDING || sl->kind != SLOT_PROBE)
 		return false;
 	if (it->t->helo != sl->helo)
 		return false;
@@ -377,12 +386,23 @@ static void fill(struct slot *sl)
 					     it->rcpt, it->message, it) < 0)
 			return;
 		it->state = ITEM_RUNNING;
+		if (sc->txn_t0 < 0)
+			sc->txn_t0 = elapsed_ms(sc);
 		sl->assigned++;
 		sl->outstanding++;
 	}
 }
 
+static int open_slot_kind(struct server_check *sc, enum helo_kind helo,
+			  enum slot_kind kind);
+
 static int open_slot(struct server_check *sc, enum helo_kind helo)
+{
+	return open_slot_kind(sc, helo, SLOT_PROBE);
+}
+
+static int open_slot_kind(struct server_check *sc, enum helo_kind helo,
+			  enum slot_kind kind)
 {
 	if (sc->nslots >= MAX_SLOTS)
 		return -1;
@@ -393,6 +413,7 @@ static int open_slot(struct server_check *sc, enum helo_kind helo)
 	sl->sc = sc;
 	sl->id = ++sc->next_id;
 	sl->helo = helo;
+	sl->kind = kind;
 	struct session_config scfg;
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.base = sc->base;
@@ -424,6 +445,16 @@ static int open_slot(struct server_check *sc, enum helo_kind helo)
 	} else {
 		scfg.smtp.tls = SMTP_TLS_NEVER;
 	}
+	if (kind == SLOT_INJECT) {
+		scfg.smtp.tls = SMTP_TLS_REQUIRED;
+		scfg.smtp.inject_probe = true;
+		sl->tls = true;
+	} else if (kind == SLOT_LEGACY) {
+		scfg.tls_ctx = cfg->legacy_ctx;
+		if (cfg->tls != TLS_MODE_IMPLICIT)
+			scfg.smtp.tls = SMTP_TLS_REQUIRED;
+		sl->tls = true;
+	}
 	static const struct session_events ev = {
 	    .ready = sl_ready,
 	    .txn_done = sl_txn_done,
@@ -434,8 +465,11 @@ static int open_slot(struct server_check *sc, enum helo_kind helo)
 	char err[256];
 	sc->slots[sc->nslots++] = sl;
 	sc->res->sessions++;
-	note(sc, sl->id, "session %d: connecting to %s port %u%s%s", sl->id,
+	note(sc, sl->id, "session %d: connecting to %s port %u%s%s%s", sl->id,
 	     sc->res->address, sc->res->port,
+	     kind == SLOT_INJECT   ? " (audit: STARTTLS injection probe)"
+	     : kind == SLOT_LEGACY ? " (audit: TLS 1.0/1.1 only)"
+				   : "",
 	     scfg.smtp.tls == SMTP_TLS_IMPLICIT ? " (implicit TLS)"
 	     : scfg.smtp.tls == SMTP_TLS_REQUIRED ? " (STARTTLS required)"
 						  : "",
@@ -477,6 +511,16 @@ static void record_first_session(struct server_check *sc, struct slot *sl)
 	res->helo_name = rp_strdup(sc->helo_name);
 	res->local_address = rp_strdup(session_local_address(sl->s));
 	res->connect_ms = elapsed_ms(sc);
+	const struct smtp_ehlo *before_tls = plain ? plain : e;
+	if (!res->implicit_tls && before_tls->auth)
+		res->auth_plain = rp_strdup(before_tls->auth);
+	struct session_timings tm;
+	session_timings(sl->s, &tm);
+	res->t_connect_ms = tm.connect_ms;
+	if (tm.greeting_ms >= 0 && tm.connect_ms >= 0)
+		res->t_greeting_ms = tm.greeting_ms - tm.connect_ms;
+	if (tm.ready_ms >= 0 && tm.greeting_ms >= 0)
+		res->t_ehlo_ms = tm.ready_ms - tm.greeting_ms;
 }
 
 static void record_ehlo(struct server_check *sc, struct slot *sl)
@@ -500,12 +544,100 @@ static void record_ehlo(struct server_check *sc, struct slot *sl)
 	}
 }
 
+static void capture_cert(struct server_check *sc, struct slot *sl)
+{
+	const struct tls_cert_facts *f = session_tls_facts(sl->s);
+	if (f->present && !sc->res->cert.present)
+		sc->res->cert = *f;
+}
+
+/* The audit's own sessions: record what they came for, then leave. */
+static void special_ready(struct server_check *sc, struct slot *sl)
+{
+	struct smtp_client *c = session_client(sl->s);
+	if (sl->kind == SLOT_INJECT) {
+		sc->res->injection = (int)smtp_client_injection(c);
+		capture_cert(sc, sl);
+		note(sc, sl->id, "injection probe: %s",
+		     sc->res->injection == SMTP_INJ_SAFE ? "the NOOP sent with "
+							   "STARTTLS was discarded"
+							 : "the server answered "
+							   "the injected NOOP");
+	} else {
+		sc->res->legacy_tls = 1;
+		free(sc->res->legacy_tls_version);
+		sc->res->legacy_tls_version =
+		    rp_strdup(session_tls_version(sl->s));
+		note(sc, sl->id, "legacy TLS accepted: %s",
+		     session_tls_version(sl->s) ? session_tls_version(sl->s) : "?");
+	}
+	smtp_client_quit(c);
+}
+
+static void start_audit(struct server_check *sc, struct slot *sl)
+{
+	struct server_result *res = sc->res;
+	struct smtp_client *c = session_client(sl->s);
+	char cmd[64], rnd[13];
+	res->audited = true;
+	smtp_client_add_cmd(c, "VRFY postmaster", &sc->audit_tags[0]);
+	rp_random_hex(rnd, 6);
+	snprintf(cmd, sizeof(cmd), "VRFY rpx%s", rnd);
+	smtp_client_add_cmd(c, cmd, &sc->audit_tags[1]);
+	smtp_client_add_cmd(c, "EXPN postmaster", &sc->audit_tags[2]);
+	bool offered = res->starttls_offered && !res->implicit_tls;
+	if (offered && sc->cfg->tls != TLS_MODE_NONE)
+		open_slot_kind(sc, HELO_TESTER, SLOT_INJECT);
+	if ((offered && sc->cfg->tls != TLS_MODE_NONE) || res->implicit_tls) {
+		if (sc->cfg->legacy_ctx)
+			open_slot_kind(sc, HELO_TESTER, SLOT_LEGACY);
+	}
+}
+
+static bool audit_reply(struct server_check *sc, struct smtp_txn *t)
+{
+	int *tag = t->tag;
+	if (tag < sc->audit_tags || tag >= sc->audit_tags + 3)
+		return false;
+	char *text = smtp_reply_text(&t->mail_reply);
+	char *line = rp_asprintf("%d %s%s%s", t->mail_reply.code,
+				 t->mail_reply.enhanced,
+				 t->mail_reply.enhanced[0] ? " " : "",
+				 text ? text : "");
+	free(text);
+	struct server_result *res = sc->res;
+	switch (tag - sc->audit_tags) {
+	case 0:
+		res->vrfy_code = t->mail_reply.code;
+		free(res->vrfy_reply);
+		res->vrfy_reply = line;
+		break;
+	case 1:
+		res->vrfy_random_code = t->mail_reply.code;
+		free(res->vrfy_random_reply);
+		res->vrfy_random_reply = line;
+		break;
+	default:
+		res->expn_code = t->mail_reply.code;
+		free(res->expn_reply);
+		res->expn_reply = line;
+		break;
+	}
+	return true;
+}
+
 static void sl_ready(void *arg)
 {
 	struct slot *sl = arg;
 	struct server_check *sc = sl->sc;
 	sl->ready = true;
+	if (sl->kind != SLOT_PROBE) {
+		special_ready(sc, sl);
+		return;
+	}
 	bool tls = slot_tls_active(sl);
+	if (tls)
+		capture_cert(sc, sl);
 	if (tls) {
 		note(sc, sl->id, "session %d: TLS established (%s, %s)", sl->id,
 		     session_tls_version(sl->s) ? session_tls_version(sl->s) : "?",
@@ -540,6 +672,10 @@ static void sl_ready(void *arg)
 		     sc->res->target_domain, sc->res->target_domain_source,
 		     sc->helo_name);
 		schedule(sc); /* open the other sessions */
+		fill(sl);
+		if (!sc->cfg->no_audit)
+			start_audit(sc, sl);
+		return;
 	}
 	fill(sl);
 }
@@ -554,8 +690,14 @@ static void sl_txn_done(void *arg, struct smtp_txn *t)
 {
 	struct slot *sl = arg;
 	struct server_check *sc = sl->sc;
+	if (audit_reply(sc, t)) {
+		smtp_txn_free(t);
+		return;
+	}
 	struct item *it = t->tag;
 	sl->outstanding--;
+	if (sc->res->t_txn_ms < 0 && sc->txn_t0 >= 0)
+		sc->res->t_txn_ms = elapsed_ms(sc) - sc->txn_t0;
 	struct test_result r = {0};
 	r.t = it->t;
 	r.mail_from = rp_strdup(it->mail);
@@ -616,6 +758,19 @@ static void sl_closed(void *arg, enum smtp_failure f, const char *why)
 	struct slot *sl = arg;
 	struct server_check *sc = sl->sc;
 	sl->dead = true;
+	if (sl->kind != SLOT_PROBE) {
+		if (!sl->ready) {
+			struct smtp_client *c = session_client(sl->s);
+			if (sl->kind == SLOT_INJECT)
+				sc->res->injection = (int)smtp_client_injection(c);
+			else if (f == SMTP_FAIL_TLS)
+				sc->res->legacy_tls = 0;
+			note(sc, sl->id, "audit session %d ended: %s: %s",
+			     sl->id, smtp_failure_name(f), why ? why : "");
+		}
+		schedule(sc);
+		return;
+	}
 	if (f != SMTP_FAIL_NONE)
 		note(sc, sl->id, "session %d ended: %s: %s", sl->id,
 		     smtp_failure_name(f), why ? why : "");
@@ -644,6 +799,10 @@ static void sl_closed(void *arg, enum smtp_failure f, const char *why)
 	}
 	struct smtp_txn *t;
 	while ((t = smtp_client_take_unfinished(session_client(sl->s)))) {
+		if (t->cmd) { /* an audit command: not retried */
+			smtp_txn_free(t);
+			continue;
+		}
 		struct item *it = t->tag;
 		sl->outstanding--;
 		/* Only the test that was under way when the session died has
@@ -684,7 +843,7 @@ static size_t capacity(const struct server_check *sc, enum helo_kind helo)
 	size_t cap = 0;
 	for (size_t i = 0; i < sc->nslots; i++) {
 		const struct slot *sl = sc->slots[i];
-		if (sl->dead || sl->helo != helo)
+		if (sl->dead || sl->helo != helo || sl->kind != SLOT_PROBE)
 			continue;
 		if (sc->tls_needed && !sl->tls)
 			continue;
@@ -935,6 +1094,10 @@ struct server_check *server_check_new(struct event_base *base, SSL_CTX *ctx,
 	sc->arg = arg;
 	res->transcript.max = (size_t)cfg->max_transcript;
 	res->connect_ms = -1;
+	res->legacy_tls = -1;
+	res->t_connect_ms = res->t_greeting_ms = res->t_ehlo_ms = -1;
+	res->t_txn_ms = -1;
+	sc->txn_t0 = -1;
 	rp_random_hex(sc->run_id, 5);
 	sc->kick = event_new(base, -1, 0, on_kick, sc);
 	sc->delay = evtimer_new(base, on_delay, sc);

@@ -41,6 +41,10 @@ static const char usage[] =
 "      --tls-timeout SECS       TLS handshake timeout (default 15)\n"
 "\n"
 "Test:\n"
+"      --no-audit             the relay test only: no VRFY/EXPN, injection\n"
+"                             probe or legacy-TLS session\n"
+"      --ca-file FILE         also trust these CAs (PEM) when verifying\n"
+"                             certificates\n"
 "      --helo NAME            our EHLO name (default: this host's FQDN, else\n"
 "                             the address literal of our address)\n"
 "  -d, --domain DOMAIN        the server's own mail domain (default: derived\n"
@@ -119,6 +123,8 @@ enum {
 	OPT_CONFIRM_WAIT,
 	OPT_SEND_TO,
 	OPT_DURATION,
+	OPT_NO_AUDIT,
+	OPT_CA_FILE,
 };
 
 static const struct option longopts[] = {
@@ -157,6 +163,8 @@ static const struct option longopts[] = {
 	{"confirm-wait", required_argument, NULL, OPT_CONFIRM_WAIT},
 	{"send-to", required_argument, NULL, OPT_SEND_TO},
 	{"duration", required_argument, NULL, OPT_DURATION},
+	{"no-audit", no_argument, NULL, OPT_NO_AUDIT},
+	{"ca-file", required_argument, NULL, OPT_CA_FILE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -452,6 +460,12 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 			c->duration_s = (ms + 999) / 1000;
 			break;
 		}
+		case OPT_NO_AUDIT:
+			c->cfg.no_audit = true;
+			break;
+		case OPT_CA_FILE:
+			c->cfg.ca_file = arg;
+			break;
 		case 'v':
 			c->verbose = true;
 			break;

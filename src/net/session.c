@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -34,7 +35,21 @@ struct session {
 	char local[INET6_ADDRSTRLEN];
 	char tls_version[32];
 	char tls_cipher[96];
+	struct tls_cert_facts facts;
+	struct timespec t0;
+	long t_connected, t_greeting, t_ready;
 };
+
+/* How long the injection probe listens after the handshake. */
+#define INJECT_WAIT_MS 1000
+
+static long since(const struct session *s)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - s->t0.tv_sec) * 1000 +
+	       (now.tv_nsec - s->t0.tv_nsec) / 1000000;
+}
 
 static void arm_timer(struct session *s)
 {
@@ -45,6 +60,8 @@ static void arm_timer(struct session *s)
 		ms = s->cfg.timeouts.connect_ms;
 	else if (s->tls_handshaking)
 		ms = s->cfg.timeouts.tls_ms;
+	else if (smtp_client_state(s->client) == SMTP_ST_INJECT_WAIT)
+		ms = INJECT_WAIT_MS;
 	else if (!smtp_client_waiting(s->client)) {
 		evtimer_del(s->timer);
 		return;
@@ -82,6 +99,8 @@ static int op_write(void *arg, const char *data, size_t len)
 static void op_ready(void *arg)
 {
 	struct session *s = arg;
+	if (s->t_ready < 0)
+		s->t_ready = since(s);
 	if (s->ev.ready)
 		s->ev.ready(s->arg);
 }
@@ -178,6 +197,8 @@ static void bev_read(struct bufferevent *bev, void *arg)
 		int n = evbuffer_remove(in, buf, sizeof(buf));
 		if (n <= 0)
 			break;
+		if (s->t_greeting < 0)
+			s->t_greeting = since(s);
 		smtp_client_feed(s->client, buf, (size_t)n);
 	}
 	arm_timer(s);
@@ -188,6 +209,7 @@ static void record_tls(struct session *s)
 	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
 	if (!ssl)
 		return;
+	tls_cert_facts(ssl, s->sni, &s->facts);
 	snprintf(s->tls_version, sizeof(s->tls_version), "%s",
 		 SSL_get_version(ssl));
 	const char *c = SSL_get_cipher_name(ssl);
@@ -216,6 +238,7 @@ static void bev_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		if (!s->connected) {
 			s->connected = true;
+			s->t_connected = since(s);
 			note_local(s, bufferevent_getfd(bev));
 			if (s->cfg.smtp.tls == SMTP_TLS_IMPLICIT) {
 				wrap_tls(s, BUFFEREVENT_SSL_CONNECTING);
@@ -300,6 +323,12 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 	struct session *s = arg;
 	char why[128];
 	const char *phase;
+	if (s->connected && !s->tls_handshaking &&
+	    smtp_client_state(s->client) == SMTP_ST_INJECT_WAIT) {
+		smtp_client_inject_timeout(s->client);
+		arm_timer(s);
+		return;
+	}
 	if (!s->connected)
 		phase = "connect";
 	else if (s->tls_handshaking)
@@ -321,6 +350,8 @@ struct session *session_new(const struct session_config *cfg,
 	}
 	s->cfg = *cfg;
 	s->cfg.source = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	s->t_connected = s->t_greeting = s->t_ready = -1;
 	s->ev = *ev;
 	s->arg = arg;
 	if (cfg->sni && !(s->sni = rp_strdup(cfg->sni)))
@@ -415,4 +446,16 @@ const char *session_tls_version(const struct session *s)
 const char *session_tls_cipher(const struct session *s)
 {
 	return s->tls_cipher[0] ? s->tls_cipher : NULL;
+}
+
+const struct tls_cert_facts *session_tls_facts(const struct session *s)
+{
+	return &s->facts;
+}
+
+void session_timings(const struct session *s, struct session_timings *out)
+{
+	out->connect_ms = s->t_connected;
+	out->greeting_ms = s->t_greeting;
+	out->ready_ms = s->t_ready;
 }

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "net/tls.h"
 #include "smtp/client.h"
 
 struct session_timeouts {
@@ -64,5 +65,17 @@ const char *session_local_address(const struct session *s);
 /* Negotiated TLS protocol and cipher, or NULL when not encrypted. */
 const char *session_tls_version(const struct session *s);
 const char *session_tls_cipher(const struct session *s);
+/* Certificate facts of the handshake (present false before TLS). */
+const struct tls_cert_facts *session_tls_facts(const struct session *s);
+
+/* Milliseconds from start to TCP connected, to the first byte of the
+ * greeting, and to ready (greeting + EHLO [+ STARTTLS + EHLO]); -1 when
+ * not reached. */
+struct session_timings {
+	long connect_ms;
+	long greeting_ms;
+	long ready_ms;
+};
+void session_timings(const struct session *s, struct session_timings *out);
 
 #endif

@@ -121,6 +121,8 @@ int findings_add(struct findings *f, const char *id, enum severity sev,
 	snprintf(f->v[f->n].id, sizeof(f->v[f->n].id), "%s", id);
 	f->v[f->n].sev = sev;
 	f->v[f->n].message = msg;
+	f->v[f->n].title = NULL;
+	f->v[f->n].fix = NULL;
 	f->n++;
 	return 0;
 }

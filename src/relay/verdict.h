@@ -81,7 +81,9 @@ const char *severity_name(enum severity s);
 struct finding {
 	char id[40];
 	enum severity sev;
-	char *message;
+	char *message;     /* what was seen: the evidence */
+	const char *title; /* from audit/advice, set after the check */
+	const char *fix;   /* remediation for the detected MTA, or NULL */
 };
 
 struct findings {

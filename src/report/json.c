@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 
+#include "audit/audit.h"
 #include "core/util.h"
 #include "dns/mx.h"
 #include "report/report.h"
@@ -201,10 +202,80 @@ static json_t *server_json(const struct server_result *s, bool verbose)
 	json_t *f = json_array();
 	for (size_t i = 0; f && i < s->findings.n; i++)
 		json_array_append_new(
-		    f, json_pack("{s:o, s:o, s:o}", "id",
+		    f, json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "id",
 				 jstr(s->findings.v[i].id), "severity",
 				 jstr(severity_name(s->findings.v[i].sev)),
-				 "message", jstr(s->findings.v[i].message)));
+				 "title", jstr(s->findings.v[i].title),
+				 "message", jstr(s->findings.v[i].message),
+				 "evidence", jstr(s->findings.v[i].message),
+				 "remediation", jstr(s->findings.v[i].fix)));
+	json_object_set_new(o, "software",
+			    json_pack("{s:o, s:o, s:o, s:o}", "id", jstr(s->mta),
+				      "name", jstr(s->mta_name), "version",
+				      jstr(s->mta_version), "evidence",
+				      jstr(s->mta_evidence)));
+	json_t *audit = json_object();
+	if (audit && s->audited) {
+		json_object_set_new(audit, "vrfy_postmaster", jstr(s->vrfy_reply));
+		json_object_set_new(audit, "vrfy_random", jstr(s->vrfy_random_reply));
+		json_object_set_new(audit, "expn_postmaster", jstr(s->expn_reply));
+		json_object_set_new(audit, "auth_before_tls", jstr(s->auth_plain));
+		static const char *const inj[] = {"not-tested", "safe",
+						  "plaintext-reply", "reply-in-tls"};
+		json_object_set_new(audit, "starttls_injection",
+				    jstr(inj[s->injection >= 0 && s->injection < 4
+						 ? s->injection : 0]));
+		json_object_set_new(audit, "legacy_tls",
+				    s->legacy_tls < 0 ? json_null()
+						      : json_boolean(s->legacy_tls == 1));
+		json_object_set_new(audit, "legacy_tls_version",
+				    jstr(s->legacy_tls_version));
+	} else {
+		json_decref(audit);
+		audit = json_null();
+	}
+	json_object_set_new(o, "audit", audit);
+	const struct tls_cert_facts *c = &s->cert;
+	json_object_set_new(
+	    o, "certificate",
+	    !c->present
+		? json_null()
+		: json_pack("{s:o, s:o, s:o, s:I, s:I, s:i, s:b, s:b, s:b, s:o, "
+			    "s:o, s:o, s:i}",
+			    "subject", jstr(c->subject), "issuer", jstr(c->issuer),
+			    "names", jstr(c->sans), "not_before",
+			    (json_int_t)c->not_before, "not_after",
+			    (json_int_t)c->not_after, "days_left",
+			    (int)c->days_left, "expired", c->expired,
+			    "self_signed", c->self_signed, "chain_verified",
+			    c->chain_ok, "verify_error",
+			    jstr(c->verify_error[0] ? c->verify_error : NULL),
+			    "name_checked", jstr(c->name_checked ? c->checked_name : NULL),
+			    "name_matches",
+			    c->name_checked ? json_boolean(c->name_ok) : json_null(),
+			    "chain_length", c->chain_len));
+	json_t *tm = json_object();
+	if (tm) {
+		const struct {
+			const char *k;
+			long v;
+			int thr;
+		} ts[] = {
+		    {"connect_ms", s->t_connect_ms, AUDIT_CONNECT_SLOW_MS},
+		    {"greeting_ms", s->t_greeting_ms, AUDIT_GREETING_SLOW_MS},
+		    {"ehlo_ms", s->t_ehlo_ms, AUDIT_EHLO_SLOW_MS},
+		    {"transaction_ms", s->t_txn_ms, AUDIT_TXN_SLOW_MS},
+		};
+		json_t *thr = json_object();
+		for (size_t i = 0; i < RP_ARRAY_LEN(ts); i++) {
+			json_object_set_new(tm, ts[i].k,
+					    ts[i].v < 0 ? json_null()
+							: json_integer(ts[i].v));
+			json_object_set_new(thr, ts[i].k, json_integer(ts[i].thr));
+		}
+		json_object_set_new(tm, "thresholds", thr);
+	}
+	json_object_set_new(o, "timings", tm);
 	json_object_set_new(o, "findings", f);
 	json_t *tr = json_array();
 	for (size_t i = 0; tr && i < s->transcript.n; i++) {

@@ -250,16 +250,39 @@ static void print_server(FILE *out, const struct server_result *s,
 	}
 	print_tests(out, "Controls", s->controls, s->ncontrols, o);
 	print_tests(out, "Techniques", s->tests, s->ntests, o);
+	if (s->mta && strcmp(s->mta, "unknown") != 0)
+		fprintf(out, "  Software: %s%s%s\n", s->mta_name,
+			s->mta_version ? " " : "",
+			s->mta_version ? s->mta_version : "");
+	if (s->cert.present) {
+		const struct tls_cert_facts *c = &s->cert;
+		fprintf(out, "  Cert:     %s, issuer %s, %s%ld days left%s%s\n",
+			c->subject, c->issuer, c->expired ? "EXPIRED, " : "",
+			c->days_left, c->chain_ok ? ", chain verified" : ", chain NOT verified",
+			c->name_checked ? (c->name_ok ? ", name matches" : ", name does NOT match") : "");
+	}
+	if (s->t_connect_ms >= 0)
+		fprintf(out, "  Timings:  connect %ld ms, greeting %ld ms, EHLO %ld ms, transaction %ld ms\n",
+			s->t_connect_ms, s->t_greeting_ms, s->t_ehlo_ms, s->t_txn_ms);
+	/* Findings grouped by severity, worst first. */
 	if (s->findings.n) {
 		fputs("  Findings:\n", out);
-		for (size_t i = 0; i < s->findings.n; i++) {
-			const struct finding *f = &s->findings.v[i];
-			const char *col = f->sev == SEV_CRITICAL ? RED
-					  : f->sev == SEV_WARNING ? YELLOW
-								  : "";
-			fprintf(out, "    %s[%s]%s %s: %s\n", o->color ? col : "",
-				severity_name(f->sev), o->color ? RESET : "",
-				f->id, f->message);
+		for (int sev = SEV_CRITICAL; sev >= SEV_INFO; sev--) {
+			for (size_t i = 0; i < s->findings.n; i++) {
+				const struct finding *f = &s->findings.v[i];
+				if ((int)f->sev != sev)
+					continue;
+				const char *col = f->sev == SEV_CRITICAL ? RED
+						  : f->sev == SEV_WARNING ? YELLOW
+									  : "";
+				fprintf(out, "    %s[%s]%s %s%s%s%s: %s\n",
+					o->color ? col : "", severity_name(f->sev),
+					o->color ? RESET : "", f->title ? f->title : "",
+					f->title ? " (" : "", f->id, f->title ? ")" : "",
+					f->message);
+				if (f->fix)
+					fprintf(out, "        fix: %s\n", f->fix);
+			}
 		}
 	}
 	fprintf(out, "  Took %.2f s over %d session%s.\n",

@@ -16,6 +16,7 @@ enum cmd {
 	CMD_RSET,
 	CMD_DATA,
 	CMD_EOD, /* the message and its final dot */
+	CMD_RAW, /* a single command (VRFY, EXPN) */
 	CMD_QUIT,
 };
 
@@ -44,6 +45,7 @@ struct smtp_client {
 	bool used_helo;
 	bool pipelining;
 	bool closed_reported;
+	enum smtp_injection injection;
 	size_t unconsumed; /* bytes left in the current feed after a reply */
 };
 
@@ -53,6 +55,7 @@ static const char *const state_names[] = {
 	[SMTP_ST_HELO] = "helo",
 	[SMTP_ST_STARTTLS] = "starttls",
 	[SMTP_ST_TLS_HANDSHAKE] = "tls-handshake",
+	[SMTP_ST_INJECT_WAIT] = "inject-wait",
 	[SMTP_ST_READY] = "ready",
 	[SMTP_ST_TXN] = "transaction",
 	[SMTP_ST_QUIT] = "quit",
@@ -130,6 +133,7 @@ void smtp_txn_free(struct smtp_txn *t)
 	free(t->mail);
 	free(t->rcpt);
 	free(t->data);
+	free(t->cmd);
 	smtp_reply_clear(&t->mail_reply);
 	smtp_reply_clear(&t->rcpt_reply);
 	smtp_reply_clear(&t->data_reply);
@@ -280,6 +284,10 @@ static void start_next_txn(struct smtp_client *c)
 	c->cur = t;
 	t->started = true;
 	set_state(c, SMTP_ST_TXN);
+	if (t->cmd) {
+		send_cmd(c, CMD_RAW, "%s", t->cmd);
+		return;
+	}
 	if (send_cmd(c, CMD_MAIL, "MAIL FROM:%s", t->mail) < 0)
 		return;
 	if (c->pipelining) {
@@ -345,6 +353,20 @@ static void on_hello(struct smtp_client *c, enum cmd k, struct smtp_reply *r)
 		    (c->cfg.tls == SMTP_TLS_OPPORTUNISTIC ||
 		     c->cfg.tls == SMTP_TLS_REQUIRED)) {
 			set_state(c, SMTP_ST_STARTTLS);
+			if (c->cfg.inject_probe) {
+				/* One write: STARTTLS, then a NOOP nobody
+				 * should ever answer. */
+				static const char both[] = "STARTTLS\r\nNOOP\r\n";
+				if (c->ops.line) {
+					c->ops.line(c->arg, 'C', "STARTTLS");
+					c->ops.line(c->arg, 'C', "NOOP (sent with STARTTLS)");
+				}
+				c->pending[c->npending++] = CMD_STARTTLS;
+				if (c->ops.write(c->arg, both, sizeof(both) - 1) < 0)
+					finish(c, SMTP_FAIL_DROPPED,
+					       "cannot write to the connection");
+				return;
+			}
 			send_cmd(c, CMD_STARTTLS, "STARTTLS");
 			return;
 		}
@@ -377,6 +399,8 @@ static void on_starttls(struct smtp_client *c, struct smtp_reply *r)
 		/* Bytes after the 220 would be read as if encrypted: the
 		 * CVE-2011-0411 injection class. Refuse to upgrade. */
 		if (c->unconsumed > 0 || smtp_reply_parser_busy(&c->parser)) {
+			if (c->cfg.inject_probe)
+				c->injection = SMTP_INJ_PLAINTEXT;
 			finish(c, SMTP_FAIL_TLS,
 			       "server sent data after its 220 reply to "
 			       "STARTTLS; upgrade refused");
@@ -439,6 +463,11 @@ static void on_txn_reply(struct smtp_client *c, enum cmd k,
 		t->eod_reply = *r;
 		memset(r, 0, sizeof(*r));
 		send_cmd(c, CMD_RSET, "RSET");
+		return;
+	case CMD_RAW:
+		t->mail_reply = *r;
+		memset(r, 0, sizeof(*r));
+		txn_complete(c);
 		return;
 	case CMD_RSET:
 		if (r->code != 250) {
@@ -533,10 +562,29 @@ static void on_reply(struct smtp_client *c, struct smtp_reply *r)
 	case CMD_RSET:
 	case CMD_DATA:
 	case CMD_EOD:
+	case CMD_RAW:
 		on_txn_reply(c, k, r);
 		return;
 	case CMD_QUIT:
 		return;
+	}
+}
+
+/* Parses and drops complete replies (the answer to an injected NOOP). */
+static void smtp_client_feed_discard(struct smtp_client *c, const char *data,
+				     size_t len)
+{
+	while (len > 0) {
+		struct smtp_reply r = {0};
+		size_t used = 0;
+		char err[128];
+		enum smtp_parse_status st = smtp_reply_parser_feed(
+		    &c->parser, data, len, &used, &r, err, sizeof(err));
+		smtp_reply_clear(&r);
+		if (st != SMTP_PARSE_REPLY)
+			return;
+		data += used;
+		len -= used;
 	}
 }
 
@@ -546,6 +594,14 @@ void smtp_client_feed(struct smtp_client *c, const char *data, size_t len)
 		if (c->state == SMTP_ST_TLS_HANDSHAKE) {
 			finish(c, SMTP_FAIL_TLS,
 			       "server sent plaintext during the TLS upgrade");
+			return;
+		}
+		if (c->state == SMTP_ST_INJECT_WAIT) {
+			/* Anything now answers the NOOP sent in plaintext:
+			 * the server executed injected input inside TLS. */
+			c->injection = SMTP_INJ_IN_TLS;
+			smtp_client_feed_discard(c, data, len);
+			send_ehlo(c);
 			return;
 		}
 		struct smtp_reply r = {0};
@@ -583,7 +639,49 @@ void smtp_client_tls_done(struct smtp_client *c, bool ok, const char *why)
 	c->have_ehlo_plain = true;
 	memset(&c->ehlo, 0, sizeof(c->ehlo));
 	c->pipelining = false;
+	if (c->cfg.inject_probe) {
+		/* Listen first: a reply now answers the injected NOOP. */
+		c->injection = SMTP_INJ_SAFE;
+		set_state(c, SMTP_ST_INJECT_WAIT);
+		return;
+	}
 	send_ehlo(c);
+}
+
+void smtp_client_inject_timeout(struct smtp_client *c)
+{
+	if (c->state == SMTP_ST_INJECT_WAIT)
+		send_ehlo(c);
+}
+
+enum smtp_injection smtp_client_injection(const struct smtp_client *c)
+{
+	return c->injection;
+}
+
+int smtp_client_add_cmd(struct smtp_client *c, const char *cmd, void *tag)
+{
+	if (over(c) || c->state == SMTP_ST_QUIT)
+		return -1;
+	struct smtp_txn *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -1;
+	t->cmd = rp_strdup(cmd);
+	t->mail = rp_strdup("");
+	t->rcpt = rp_strdup("");
+	t->tag = tag;
+	if (!t->cmd || !t->mail || !t->rcpt) {
+		smtp_txn_free(t);
+		return -1;
+	}
+	if (c->queue_tail)
+		c->queue_tail->next = t;
+	else
+		c->queue_head = t;
+	c->queue_tail = t;
+	if (c->state == SMTP_ST_READY)
+		start_next_txn(c);
+	return 0;
 }
 
 void smtp_client_set_tls_active(struct smtp_client *c)
@@ -685,7 +783,8 @@ enum smtp_client_state smtp_client_state(const struct smtp_client *c)
 
 bool smtp_client_waiting(const struct smtp_client *c)
 {
-	return c->npending > 0 || c->state == SMTP_ST_TLS_HANDSHAKE;
+	return c->npending > 0 || c->state == SMTP_ST_TLS_HANDSHAKE ||
+	       c->state == SMTP_ST_INJECT_WAIT;
 }
 
 bool smtp_client_tls_active(const struct smtp_client *c)

@@ -36,6 +36,7 @@ enum smtp_client_state {
 	SMTP_ST_HELO,
 	SMTP_ST_STARTTLS,
 	SMTP_ST_TLS_HANDSHAKE,
+	SMTP_ST_INJECT_WAIT, /* injection probe: listening after TLS */
 	SMTP_ST_READY, /* idle: waiting for a transaction or QUIT */
 	SMTP_ST_TXN,
 	SMTP_ST_QUIT,
@@ -72,6 +73,8 @@ struct smtp_txn {
 	struct smtp_reply mail_reply;
 	struct smtp_reply rcpt_reply; /* code 0 if RCPT was not sent */
 	char *data;       /* message (CRLF lines, not dot-stuffed) or NULL */
+	char *cmd;        /* a single command instead of MAIL/RCPT (VRFY,
+			     EXPN); its reply goes to mail_reply */
 	struct smtp_reply data_reply; /* reply to DATA (354 or refusal) */
 	struct smtp_reply eod_reply;  /* reply after the final dot */
 	bool rcpt_sent;
@@ -101,6 +104,19 @@ struct smtp_client_config {
 	const char *helo_name; /* EHLO/HELO argument */
 	enum smtp_tls_policy tls;
 	struct smtp_limits limits;
+	/* STARTTLS injection probe (CVE-2011-0411 class): send "STARTTLS"
+	 * and "NOOP" in one write; a reply to the NOOP, in plaintext after
+	 * the 220 or inside TLS before we speak, convicts the server. After
+	 * the handshake the adapter waits, then calls
+	 * smtp_client_inject_timeout(). */
+	bool inject_probe;
+};
+
+enum smtp_injection {
+	SMTP_INJ_NOT_TESTED,
+	SMTP_INJ_SAFE,       /* the NOOP was discarded */
+	SMTP_INJ_PLAINTEXT,  /* answered right after the 220, in plaintext */
+	SMTP_INJ_IN_TLS,     /* answered inside TLS: the classic bug */
 };
 
 struct smtp_client;
@@ -129,6 +145,12 @@ int smtp_client_add_txn(struct smtp_client *c, const char *mail,
 int smtp_client_add_txn_data(struct smtp_client *c, const char *mail,
 			     const char *rcpt, const char *message, void *tag);
 void smtp_client_quit(struct smtp_client *c);
+/* Queues a single command (e.g. "VRFY postmaster"); its reply arrives in
+ * the transaction's mail_reply through txn_done. */
+int smtp_client_add_cmd(struct smtp_client *c, const char *cmd, void *tag);
+/* Injection probe: the wait after the handshake is over. */
+void smtp_client_inject_timeout(struct smtp_client *c);
+enum smtp_injection smtp_client_injection(const struct smtp_client *c);
 
 /* Removes and returns one unfinished transaction (after a failure), or
  * NULL. The caller owns it. */
