@@ -3,119 +3,126 @@
 # tests/integration/dns.sh -- a private, throw-away DNS world for relayprobe's
 # integration tests: authoritative test zones, DNS blocklists and a recursive
 # resolver, all on loopback.  Source this file; do not execute it.  It
-# coexists with postfix.sh (own dns_/_dns_ prefix, own DNS_ROOT):
+# coexists with postfix.sh/lib.sh (own dns_/_dns_ names, own DNS_ROOT):
 #
-#   . tests/integration/lib.sh          # (sources postfix.sh, traps EXIT)
+#   . tests/integration/lib.sh          # sources postfix.sh, traps EXIT
 #   . tests/integration/dns.sh
-#   trap 'dns_stop; _rp_cleanup' EXIT   # or: trap 'dns_stop; pf_cleanup' EXIT
+#   trap 'dns_stop; _rp_cleanup' EXIT   # (without lib.sh: 'dns_stop; pf_cleanup')
 #   dns_start || exit 1
-#   relayprobe --resolver "$DNS_RESOLVER" ... relaytarget.test
+#   relayprobe mx --resolver "$DNS_RESOLVER" relaytarget.test
 #   dns_dig MX relaytarget.test +short  # dig through the test resolver
 #
 # What it starts, and why
 # -----------------------
-#  1. NSD (authoritative, 127.0.0.1:$DNS_NSD_PORT) serving every
-#     tests/integration/dns/NAME.zone file as zone NAME ("root.zone" is the
-#     root zone "."), plus burst.test, generated at start: h0..h4999.burst.test
-#     with hN A 127.0.(1 + N/250).(1 + N%250), i.e. h0 = 127.0.1.1,
-#     h4999 = 127.0.20.250.
-#  2. rbldnsd (DNS blocklists, 127.0.0.1:$DNS_RBL_PORT, UDP only) serving every
-#     tests/integration/dns/ZONE.TYPE file (TYPE = an rbldnsd dataset type:
-#     ip4set, ip4trie, ip6trie, dnset, ...) as zone ZONE.
-#  3. A UDP "black hole" (python3) on 127.0.0.1:$DNS_LAME_PORT that reads
-#     queries and never answers: the servers of lame.test.
-#  4. unbound (recursive resolver, 127.0.0.1:$DNS_UNBOUND_PORT, exported as
-#     DNS_RESOLVER="127.0.0.1:PORT") with a stub-zone per zone above:
-#     NSD's zones -> NSD, the blocklists -> rbldnsd, lame.test -> the black
-#     hole, refused.test -> NSD (which does not serve it: REFUSED, a lame
-#     server), and "." -> NSD, whose root zone has no delegation at all.
-#     A stub-zone names the server's address *and port* (delegations cannot
-#     carry a port), which is why stubs are used rather than delegations.
+#  1. NSD 4.6 (authoritative) on 127.0.0.1:$DNS_NSD_PORT, UDP+TCP, serving
+#     each tests/integration/dns/NAME.zone as zone NAME ("root.zone" is the
+#     root zone ".") and burst.test, generated at start time.  Response
+#     rate limiting is off (NSD's default RRL would starve the resolver
+#     during a burst), socket buffers are 8 MB.
+#  2. rbldnsd (blocklists; UDP only) on 127.0.0.1:$DNS_RBL_PORT, serving each
+#     tests/integration/dns/ZONE.TYPE file as (part of) zone ZONE, TYPE being
+#     an rbldnsd dataset type: ip4set, ip4trie, ip6trie, dnset, generic, acl...
+#     rbldnsd refuses to run as root: it chroots into a world-readable copy
+#     of the files ($DNS_ROOT/rbl, also its query.log) and runs as "rbldns".
+#  3. unbound 1.17 (the recursive resolver relayprobe is pointed at) on
+#     127.0.0.1:$DNS_UNBOUND_PORT, DNS_RESOLVER="127.0.0.1:PORT", with one
+#     stub-zone per zone above (NSD's or rbldnsd's address@port) and a
+#     stub-zone for "." pointing at NSD, whose root zone delegates nothing:
+#     any other name (example.com, foo.test, "127.0.0.15.") is NXDOMAIN at
+#     once.  Stub-zones, not delegations, because a stub names a port.
 #
-#  Zones (see the files in tests/integration/dns/ for the exact records):
+#  Zones and what they answer through the resolver:
 #    relaytarget.test  MX 10 mx1, MX 10 mx2 (a tie), MX 20 mx3;
 #                      mx1 A 127.0.0.11; mx2 A 127.0.0.12 + AAAA ::1;
-#                      mx3 A 127.0.0.11 (same host as mx1); mail A 127.0.0.11
-#    implicit.test     no MX, A 127.0.0.13 (implicit MX, RFC 5321 5.1)
+#                      mx3 A 127.0.0.11 (mx1's address); mail A 127.0.0.11;
+#                      anything else in it: NXDOMAIN
+#    implicit.test     no MX (NOERROR/NODATA), A 127.0.0.13 (RFC 5321 5.1)
 #    nullmx.test       MX 0 . (RFC 7505)
-#    cnamemx.test      MX 10 alias; alias CNAME real; real A 127.0.0.14
+#    cnamemx.test      MX 10 alias.cnamemx.test; alias CNAME real;
+#                      real A 127.0.0.14
 #    ipmx.test         MX 10 127.0.0.15. (an IP written as a name: NXDOMAIN)
-#    unusable.test     MX 10 nohost.unusable.test, which does not exist
-#    lame.test         no answer at all: SERVFAIL after a few seconds (or the
-#                      client's own timeout); later queries fail at once
-#                      while unbound remembers the server as down
-#    refused.test      its server answers REFUSED: SERVFAIL at once
-#    burst.test        h0..h4999, A records (above)
+#    unusable.test     MX 10 nohost.unusable.test, which is NXDOMAIN
+#    burst.test        h0..h4999, hN A 127.0.(1 + N/250).(1 + N%250):
+#                      h0 127.0.1.1, h249 127.0.1.250, h4999 127.0.20.250
+#    lame.test         its server (rbldnsd, acl :ignore) never answers:
+#                      SERVFAIL after ~5-7 s, every time (a client with a
+#                      shorter timeout sees a timeout); the same name asked
+#                      again within ~5 s gets the cached SERVFAIL at once
+#    refused.test      its server (rbldnsd, acl :refuse) answers REFUSED:
+#                      SERVFAIL at once
 #    0.0.127.in-addr.arpa  PTR 1 localhost., 11 mx1.relaytarget.test.,
 #                      12 mx2.relaytarget.test., 13 implicit.test.,
-#                      14 wrong.example.test. (does not resolve: no FCrDNS),
-#                      no PTR for 15
+#                      14 wrong.example.test. (NXDOMAIN: FCrDNS fails);
+#                      no PTR for 15 (NXDOMAIN)
 #    0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa  ::1 PTR mx2.relaytarget.test.
-#    bl.test      (ip4set) 127.0.0.2 -> 127.0.0.2 TXT "listed: test point";
-#                 127.0.0.12 -> 127.0.0.3 TXT "listed for relaying, see
-#                 https://bl.test/127.0.0.12"; 127.0.0.1 not listed
-#    bl6.test     (ip6trie) ::ffff:7f00:2 and ::1 -> 127.0.0.2 (+ TXT)
-#    errors.test  (ip4trie) every address -> 127.255.255.254 (Spamhaus-style
-#                 "query refused" error code, not a listing)
-#    world.test   (ip4trie) every address -> 127.0.0.2 (fails the RFC 5782
-#                 self-test: lists 127.0.0.1)
-#    broken.test  (ip4set) only 127.0.0.99 (fails the self-test: 127.0.0.2
-#                 not listed)
-#    dbl.test     (dnset) test, dbltest.com, listed.example.test -> 127.0.1.2
-#    anything else (example.com, foo.test, 127.0.0.15., ...) -> NXDOMAIN
-#                 from the fake root, immediately.
+#    bl.test      ip4set: 127.0.0.2 -> A 127.0.0.2, TXT "listed: test point";
+#                 127.0.0.12 -> A 127.0.0.3, TXT "listed for relaying, see
+#                 https://bl.test/127.0.0.12"; 127.0.0.1 NXDOMAIN
+#    bl6.test     ip6trie: ::ffff:7f00:2 and ::1 -> A 127.0.0.2 (+ TXT);
+#                 ::ffff:7f00:1 NXDOMAIN
+#    errors.test  ip4trie: every address -> A 127.255.255.254 (Spamhaus-style
+#                 "query via public resolver refused": an error, no listing)
+#    world.test   ip4trie: every address -> 127.0.0.2, 127.0.0.1 included
+#                 (fails the RFC 5782 self-test)
+#    broken.test  ip4set: only 127.0.0.99; 127.0.0.2 NXDOMAIN (fails it too)
+#    dbl.test     dnset: test, dbltest.com, listed.example.test -> 127.0.1.2
+#                 (+ TXT); invalid, relaytarget.test NXDOMAIN
+#  TTLs are 5 s everywhere (unbound caps them: cache-max-ttl 5).
 #
 #  * Nothing leaves loopback.  Three independent locks in unbound.conf:
-#    the root is a stub to our NSD, so unbound's built-in root hints are
-#    never loaded (they are only a fallback when no hint for "." exists; do
-#    NOT add a root-hints: file: it is read before the stubs and would
-#    replace the "." stub, with an "error: second hints for zone ."); 
-#    do-not-query-address covers every IPv4 address outside 127.0.0.0/8 and
-#    all of IPv6 (do-ip6: no); outgoing-interface: 127.0.0.1, so even a
-#    query unbound wanted to send elsewhere could not be routed.  NSD and
-#    rbldnsd only answer and have no zone transfers or notifies configured.
-#  * Own config, pid, log files and ports for every daemon, under $DNS_ROOT;
-#    the system's nsd/unbound/rbldnsd (services, /etc, /run) and
-#    /etc/resolv.conf are not used.  Ports are random free ones in
-#    20000-60000 (UDP and TCP both free), re-picked on a bind race.
-#  * unbound: no chroot, no daemon, no privilege drop, no DNSSEC validation
-#    (module-config: "iterator"), no qname minimisation, caches capped to
-#    5 s (cache-max-ttl/cache-max-negative-ttl), and the default "test.",
-#    "127.in-addr.arpa." and "::1 reverse" local-zones (which would answer
-#    NXDOMAIN themselves) switched off with nodefault.
-#    num-queries-per-thread 4096, so a burst of thousands of queries is not
-#    dropped.  A control socket ($DNS_ROOT/unbound.ctl) serves dns_flush.
-#  * Daemons run in the foreground as children of the test shell, with
-#    stdin/stdout/stderr redirected (they never hold a test's output pipe),
-#    and are stopped by PID.  A watchdog (a bash subshell without children)
-#    stops them too if the test shell dies without running its EXIT trap
-#    (e.g. SIGKILL by a CTest timeout).  Zombies count as gone (PID 1 may
-#    not reap orphans here).
-#  * Root is needed: rbldnsd starts as root, chroots into $DNS_ROOT/rbl (a
-#    world-readable copy of its data) and drops to user "rbldns" (it refuses
-#    to run as root).  NSD and unbound keep running as root (username: "").
+#    - "." is a stub to NSD.  unbound's built-in root hints are only a
+#      fallback when no hint for "." exists, so they are never loaded (no
+#      "using builtin root hints" in a verbosity 4 log; "unbound-control
+#      list_stubs" shows ". IN stub noprime 127.0.0.1").  Do NOT add a
+#      root-hints: file: it is read before the stubs and would replace the
+#      "." stub ("error: second hints for zone . ignored").
+#    - do-not-query-address covers every IPv4 address outside 127.0.0.0/8,
+#      and all of IPv6 (do-ip6: no).
+#    - outgoing-interface: 127.0.0.1: a query to anywhere else could not
+#      even be routed.
+#    NSD and rbldnsd only answer (no transfers, no notifies).  The built-in
+#    local-zones "test.", "127.in-addr.arpa." and ::1's reverse, which would
+#    answer for our zones, are switched off (nodefault).
+#  * unbound: no chroot, no daemon, no privilege drop, no DNSSEC
+#    (module-config: "iterator"), no qname minimisation, caches capped to 5 s,
+#    infra-host-ttl 0 (see lame.test), big socket buffers and no wait-limit
+#    or discard-timeout, so a burst of 5000 queries at once is all answered.
+#    A control socket ($DNS_ROOT/unbound.ctl) serves dns_flush.
+#  * Own config, pid and log files for every daemon under $DNS_ROOT; the
+#    system's nsd/unbound/rbldnsd (/etc, /run, services) and /etc/resolv.conf
+#    are never used.  Ports: random, in 20000-60000, free for both UDP and
+#    TCP; a daemon that loses a bind race is restarted on another port.
+#  * Daemons run in the foreground as children of the test shell, stdin/
+#    stdout/stderr redirected (they never hold a test's output pipe), and
+#    are stopped by PID.  A watchdog (a bash subshell without children) stops
+#    them if the test shell dies without running its EXIT trap (e.g. SIGKILL
+#    from a CTest timeout).  Zombies count as gone (PID 1 may not reap
+#    orphans here).  Needs root.
 #
 # API (errors on stderr, non-zero status on failure; safe under
 # "set -euo pipefail" in the caller)
 # ---
-#   dns_start       start everything, wait (<= DNS_START_TIMEOUT, 15 s) until
-#                   each server answers and the resolver resolves a test
-#                   name, export DNS_RESOLVER=127.0.0.1:PORT, DNS_NSD_PORT,
-#                   DNS_RBL_PORT, DNS_UNBOUND_PORT, DNS_LAME_PORT, DNS_ROOT.
-#                   Call it directly, not in $(...) or a pipeline.  On
-#                   failure it prints the daemons' logs and stops them.
-#   dns_stop        stop everything by PID (TERM, then KILL after 3 s),
-#                   remove $DNS_ROOT if dns_start created it (unless
-#                   DNS_KEEP=1).  Idempotent, trap-safe, fine if dns_start
-#                   never ran or failed half-way.  dns_cleanup: the same.
+#   dns_start       start NSD and rbldnsd (in parallel), then unbound; wait
+#                   (<= DNS_START_TIMEOUT s in all) until each answers a
+#                   probe query -- unbound a name it must resolve via NSD;
+#                   export DNS_RESOLVER=127.0.0.1:PORT, DNS_UNBOUND_PORT,
+#                   DNS_NSD_PORT, DNS_RBL_PORT, DNS_ROOT.  Takes ~1 s (2-3 s
+#                   on a loaded machine).  Call it directly, not in $(...) or
+#                   a pipeline.  A zone file NSD cannot load or a line
+#                   rbldnsd skips is an error.  On failure it prints the
+#                   daemons' logs, stops them and returns 1.
+#   dns_stop        stop everything by PID (TERM, KILL after 3 s), remove
+#                   $DNS_ROOT if dns_start made it (unless DNS_KEEP=1).
+#                   Idempotent, trap-safe, fine if dns_start never ran or
+#                   failed half-way.  dns_cleanup is the same.
 #   dns_dig ARG...  dig @127.0.0.1 -p $DNS_UNBOUND_PORT +time=5 +tries=1 ARG...
-#   dns_flush       empty unbound's caches (records and server/infra state)
-#   dns_log [nsd|rbldnsd|unbound|lame]   print the logs (default: all)
+#   dns_flush       empty unbound's caches (records, negative answers, servers)
+#   dns_log [nsd|rbldnsd|unbound|all]   print the daemons' logs
 #
-# Environment: DNS_ROOT (default: mktemp -d at dns_start), DNS_START_TIMEOUT
-# (15), DNS_UNBOUND_VERBOSITY (1; 4 logs every query sent, with its target),
-# DNS_KEEP (1: keep $DNS_ROOT).  Needs: nsd, rbldnsd, unbound, dig
-# (dnsutils), python3, ss (iproute2) -- see scripts/deps.sh.
+# Environment: DNS_ROOT (default: mktemp -d by dns_start), DNS_START_TIMEOUT
+# (15), DNS_UNBOUND_VERBOSITY (1; 4 logs every query sent and its target
+# address), DNS_KEEP (1: keep $DNS_ROOT).  Needs: nsd, rbldnsd, unbound,
+# unbound-control, dig (dnsutils), ss (iproute2): scripts/deps.sh.
 
 # --- state -----------------------------------------------------------------
 
@@ -123,14 +130,19 @@ _DNS_DATA=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/dns
 : "${DNS_START_TIMEOUT:=15}"
 : "${DNS_UNBOUND_VERBOSITY:=1}"
 : "${_DNS_ROOT_OWNED:=0}"
-# PIDs of what dns_start started (in start order), and the watchdog.
-_DNS_PIDS=()
-_DNS_NSD_PID=
-_DNS_RBL_PID=
-_DNS_UNBOUND_PID=
-_DNS_WATCHDOG=
-_DNS_RBL_SPECS=()
-_DNS_PORTS=" "
+# PIDs of what dns_start started, and the watchdog (kept if this file is
+# sourced again).
+if [[ -z ${_DNS_LOADED:-} ]]; then
+    _DNS_LOADED=1
+    _DNS_PIDS=()
+    _DNS_NSD_PID=
+    _DNS_RBL_PID=
+    _DNS_UNBOUND_PID=
+    _DNS_WATCHDOG=
+    _DNS_RBL_SPECS=()
+    _DNS_PORTS=" "
+    _DNS_UNBOUND_OLD=0
+fi
 
 _dns_err() { echo "dns.sh: $*" >&2; }
 
@@ -147,17 +159,26 @@ _dns_alive() {
     return 1
 }
 
-# Live children of PID (NSD forks its server and xfrd processes).
-_dns_children() {
-    local parent=$1 p s ppid
+# Live descendants of PID (NSD forks a main process, which forks the
+# server processes).
+_dns_descendants() {
+    local p s ppid state
+    local -A tree=()
+    local -a todo=("$1")
     for p in /proc/[0-9]*/stat; do
         read -r s 2>/dev/null <"$p" || continue
         s=${s##*) }          # skip "pid (comm) ", comm may contain spaces
-        read -r _ ppid _ <<<"$s"
-        if [[ $ppid == "$parent" ]]; then
-            p=${p#/proc/}; p=${p%/stat}
-            _dns_alive "$p" && echo "$p"
-        fi
+        read -r state ppid _ <<<"$s"
+        [[ $state == Z || $state == X ]] && continue
+        p=${p#/proc/}; p=${p%/stat}
+        tree[$ppid]+=" $p"
+    done
+    while ((${#todo[@]})); do
+        p=${todo[0]}; todo=("${todo[@]:1}")
+        for s in ${tree[$p]:-}; do
+            echo "$s"
+            todo+=("$s")
+        done
     done
     return 0
 }
@@ -166,7 +187,8 @@ _dns_port_in_use() {
     [[ -n "$(ss -lunH "sport = :$1" 2>/dev/null)$(ss -ltnH "sport = :$1" 2>/dev/null)" ]]
 }
 
-# A random port in 20000-60000, free for UDP and TCP, not yet handed out.
+# Set _dns_port to a random port in 20000-60000, free for UDP and TCP, not
+# handed out before (not in $(...): it records the ports it hands out).
 _dns_free_port() {
     local i p
     for ((i = 0; i < 200; i++)); do
@@ -174,7 +196,7 @@ _dns_free_port() {
         [[ $_DNS_PORTS == *" $p "* ]] && continue
         _dns_port_in_use "$p" && continue
         _DNS_PORTS+="$p "
-        echo "$p"
+        _dns_port=$p
         return 0
     done
     _dns_err "no free port found"
@@ -220,7 +242,7 @@ _dns_forget() {
     _DNS_PIDS=("${keep[@]}")
 }
 
-# TERM a PID (and the given extra PIDs), wait up to 3 s, then KILL.
+# TERM the given PIDs, wait up to 3 s, then KILL those left.
 _dns_kill() {
     local pids=("$@") p i left
     for p in "${pids[@]}"; do
@@ -289,7 +311,8 @@ _dns_rbl_zones() {
 # until _dns_ready nsd).
 _dns_launch_nsd() {
     local d=$DNS_ROOT/nsd port z f out
-    port=$(_dns_free_port) || return 1
+    _dns_free_port || return 1
+    port=$_dns_port
     {
         echo "# Generated by tests/integration/dns.sh"
         echo "server:"
@@ -310,6 +333,8 @@ _dns_launch_nsd() {
         echo "    verbosity: 1"
         echo "    hide-version: yes"
         echo "    round-robin: no"
+        echo "    receive-buffer-size: 8388608"
+        echo "    send-buffer-size: 8388608"
         # Response rate limiting (on by default: ~200 answers/s per client
         # net) starves the test resolver during the burst test: SERVFAIL.
         echo "    rrl-ratelimit: 0"
@@ -332,25 +357,62 @@ _dns_launch_nsd() {
     DNS_NSD_PORT=$port
 }
 
+# NSD serves whatever zones it could read and only logs the others: make a
+# broken zone file an error.
+_dns_check_nsd_zones() {
+    local log=$DNS_ROOT/nsd/nsd.log z f bad=""
+    while ! grep -qs 'nsd started' "$log"; do
+        if ((SECONDS >= _dns_deadline)); then
+            _dns_err "nsd never logged 'nsd started'"
+            return 1
+        fi
+        sleep 0.05
+    done
+    local text
+    text=$(<"$log")
+    while read -r z f; do
+        [[ $text == *"zone $z read with success"* ]] || bad+=" $z ($f)"
+    done < <(_dns_nsd_zones)
+    if [[ -n $bad ]]; then
+        _dns_err "nsd could not load zone(s):$bad"
+        return 1
+    fi
+}
+
+# rbldnsd skips a bad line with a warning ("file F(LINE): ..."): make it an
+# error too (it is logged before rbldnsd answers).
+_dns_check_rbldnsd_data() {
+    local bad
+    bad=$(grep -E '^rbldnsd: file .*\([0-9]+\): ' "$DNS_ROOT/rbl/rbldnsd.log" 2>/dev/null) || true
+    if [[ -n $bad ]]; then
+        _dns_err "rbldnsd found errors in its data:"
+        printf '%s\n' "$bad" >&2
+        return 1
+    fi
+}
+
 _dns_prepare_rbldnsd() {
     local d=$DNS_ROOT/rbl z t f
+    local -a files=()
     _DNS_RBL_SPECS=()
     mkdir -p "$d" || return 1
     while read -r z t f; do
-        cp "$_DNS_DATA/$f" "$d/$f" || return 1
+        files+=("$_DNS_DATA/$f")
         _DNS_RBL_SPECS+=("$z:$t:$f")
     done < <(_dns_rbl_zones)
     if ((${#_DNS_RBL_SPECS[@]} == 0)); then
         _dns_err "no rbldnsd datasets in $_DNS_DATA"
         return 1
     fi
+    cp "${files[@]}" "$d/" || return 1
     : >"$d/query.log"
     chmod 755 "$d" && chmod 644 "$d"/* && chown rbldns "$d/query.log"
 }
 
 _dns_launch_rbldnsd() {
     local d=$DNS_ROOT/rbl port
-    port=$(_dns_free_port) || return 1
+    _dns_free_port || return 1
+    port=$_dns_port
     # -n foreground, -r chroot into the data copy (query.log is written
     # there, as user rbldns), -a no AUTH section, -t 5 s TTL, -c 0 no
     # reload checks.
@@ -417,8 +479,20 @@ server:
     do-udp: yes
     do-tcp: yes
     access-control: 127.0.0.0/8 allow
+    # Bursts: the kernel's default receive buffer drops most of 5000
+    # queries sent at once; answer every query, however many wait or however
+    # long they take (wait-limit and discard-timeout, default 1000 and
+    # 1900 ms, came with Debian's 1.17.1-2+deb12u4 security update; a build
+    # without them is detected, see _dns_launch_unbound).
     num-queries-per-thread: 4096
     outgoing-range: 8192
+    so-rcvbuf: 8m
+    so-sndbuf: 8m
+$( ((_DNS_UNBOUND_OLD)) || printf '    wait-limit: 0\n    discard-timeout: 0\n' )
+    # Forget at once what was learnt about servers: lame.test then fails the
+    # same way (SERVFAIL after ~5-7 s) every time, not instantly while its
+    # server is remembered as down and after 10-25 s when it is re-probed.
+    infra-host-ttl: 0
 
     # Never talk to anything but loopback (see dns.sh's header).
     outgoing-interface: 127.0.0.1
@@ -460,9 +534,16 @@ EOF
 
 _dns_launch_unbound() {
     local d=$DNS_ROOT port out
-    port=$(_dns_free_port) || return 1
+    _dns_free_port || return 1
+    port=$_dns_port
     _dns_unbound_conf "$port" >"$d/unbound.conf" || return 1
-    if ! out=$(unbound-checkconf "$d/unbound.conf" 2>&1); then
+    out=$(unbound-checkconf "$d/unbound.conf" 2>&1) || true
+    if [[ $out == *"unknown keyword 'wait-limit'"* || $out == *"unknown keyword 'discard-timeout'"* ]]; then
+        _DNS_UNBOUND_OLD=1
+        _dns_unbound_conf "$port" >"$d/unbound.conf" || return 1
+        out=$(unbound-checkconf "$d/unbound.conf" 2>&1) || true
+    fi
+    if [[ $out != *"no errors"* ]]; then
         _dns_err "unbound-checkconf $d/unbound.conf: $out"
         return 1
     fi
@@ -475,16 +556,24 @@ _dns_launch_unbound() {
 # Stop the daemons if the test shell dies without running dns_stop.  No
 # child processes of its own (read -t on a FIFO instead of sleep).
 _dns_start_watchdog() {
-    local parent=$1 fifo=$DNS_ROOT/watchdog.fifo
+    local parent=$1 fifo=$DNS_ROOT/watchdog.fifo root=$DNS_ROOT p rm=0
     local -a pids=("${_DNS_PIDS[@]}")
+    for p in $(_dns_descendants "$_DNS_NSD_PID"); do pids+=("$p"); done
+    [[ $_DNS_ROOT_OWNED == 1 && ${DNS_KEEP:-0} != 1 ]] && rm=1
     mkfifo "$fifo" || return 1
     (
         trap - EXIT INT TERM HUP
         exec 3<>"$fifo" </dev/null >/dev/null 2>&1
         while _dns_alive "$parent"; do read -r -t 1 -u 3 _ || true; done
         kill -TERM "${pids[@]}" 2>/dev/null
-        read -r -t 2 -u 3 _ || true
+        for ((i = 0; i < 30; i++)); do
+            left=0
+            for p in "${pids[@]}"; do _dns_alive "$p" && left=1; done
+            ((left)) || break
+            read -r -t 0.1 -u 3 _ || true
+        done
         for p in "${pids[@]}"; do _dns_alive "$p" && kill -KILL "$p" 2>/dev/null; done
+        ((rm)) && rm -rf "$root"
         exit 0
     ) &
     _DNS_WATCHDOG=$!
@@ -502,7 +591,7 @@ dns_start() {
         fi
     done
     if [[ $EUID -ne 0 ]]; then
-        _dns_err "dns_start: must run as root (nsd/rbldnsd drop privileges)"
+        _dns_err "dns_start: must run as root (rbldnsd chroots and drops to user rbldns)"
         return 1
     fi
     for tool in nsd nsd-checkconf rbldnsd unbound unbound-checkconf unbound-control dig ss; do
@@ -528,9 +617,9 @@ dns_start() {
     # NSD and rbldnsd start in parallel; unbound needs their ports.
     if ! { mkdir -p "$DNS_ROOT/nsd" &&
            _dns_burst_zone "$DNS_ROOT/nsd/burst.test.zone" &&
-           _dns_prepare_rbldnsd &&
-           _dns_launch_nsd && _dns_launch_rbldnsd &&
-           _dns_ready nsd && _dns_ready rbldnsd &&
+           _dns_launch_nsd && _dns_prepare_rbldnsd && _dns_launch_rbldnsd &&
+           _dns_ready nsd && _dns_check_nsd_zones &&
+           _dns_ready rbldnsd && _dns_check_rbldnsd_data &&
            _dns_launch_unbound && _dns_ready unbound &&
            _dns_start_watchdog "$caller"; }; then
         _dns_err "dns_start failed; logs follow"
@@ -550,10 +639,10 @@ dns_stop() {
         _dns_kill "$_DNS_WATCHDOG" 2>/dev/null || true
         _DNS_WATCHDOG=
     fi
-    # NSD's server and xfrd processes: note them while NSD still lives.  NSD
-    # stops them itself on TERM; they are only killed if they outlive it.
+    # NSD's other processes: note them while NSD still lives.  NSD stops
+    # them itself on TERM; they are only killed if they outlive it.
     if _dns_alive "${_DNS_NSD_PID:-}"; then
-        for p in $(_dns_children "$_DNS_NSD_PID"); do kids+=("$p"); done
+        for p in $(_dns_descendants "$_DNS_NSD_PID"); do kids+=("$p"); done
     fi
     if ((${#_DNS_PIDS[@]})); then
         _dns_kill "${_DNS_PIDS[@]}" || rc=1
@@ -588,8 +677,8 @@ dns_flush() {
         _dns_err "dns_flush: the test resolver is not running (dns_start)"
         return 1
     fi
-    # flush_zone . drops every record and message; flush_infra drops what it
-    # learnt about the servers (e.g. that lame.test's is down).
+    # flush_zone . drops every record and message (SERVFAILs included);
+    # flush_infra drops what it learnt about the servers.
     if ! out=$(unbound-control -c "$DNS_ROOT/unbound.conf" flush_zone . 2>&1 &&
                unbound-control -c "$DNS_ROOT/unbound.conf" flush_infra all 2>&1); then
         _dns_err "dns_flush: unbound-control failed: $out"
