@@ -10,6 +10,8 @@ PACKAGES=(
   # tests
   libcmocka-dev postfix jq openssl python3 iproute2 procps
   nsd rbldnsd unbound dnsutils
+  # SASL in the Postfix test instances: saslpasswd2, PLAIN/LOGIN/CRAM-MD5
+  sasl2-bin libsasl2-modules
 )
 
 missing=()

@@ -55,11 +55,62 @@
 #       its "220 " greeting.  ADDR: 127.0.0.x or ::1.  PORT: a number, or
 #       "auto" (pick a free one, retried on a bind race; read it back with
 #       pf_port NAME).  Each ARG is either a main.cf line "key = value"
-#       (applied after the base config with postconf -e, so it overrides),
-#       or the pseudo-line "TLS" (offer STARTTLS with a self-signed
-#       certificate for CN=mx.relaytarget.test, smtpd_tls_security_level =
-#       may; a later 'smtpd_tls_security_level = encrypt' overrides, whatever
-#       the argument order).  Unknown main.cf parameter names are an error.
+#       (applied after the base config and after everything the pseudo-lines
+#       below set, with postconf -e, so it overrides whatever the argument
+#       order), or one of these pseudo-lines.  Unknown main.cf parameter
+#       names and unknown pseudo-lines are errors.
+#         CERT=KIND  offer STARTTLS (smtpd_tls_security_level = may) with
+#                    certificate KIND, and only TLS >= 1.2
+#                    (smtpd_tls_protocols and smtpd_tls_mandatory_protocols
+#                    = >=TLSv1.2; see LEGACY_TLS).  KIND, each with its own
+#                    RSA-2048 key, all but selfsigned issued by the test CA
+#                    (pf_test_ca):
+#                      valid       CN + SAN DNS:mx.relaytarget.test, valid
+#                                  from 1 day ago for 365 days
+#                      expiring    same name, valid from 60 days ago until
+#                                  5 days from now
+#                      expired     same name, valid from 200 days ago until
+#                                  30 days ago
+#                      wrongname   CN + SAN DNS:wrong.example.test only,
+#                                  valid like "valid"
+#                      selfsigned  CN + SAN DNS:mx.relaytarget.test, issued
+#                                  by itself, valid like "valid"
+#         TLS        the historical pseudo-line, as before: STARTTLS with a
+#                    self-signed certificate and Postfix's stock protocol
+#                    settings; now exactly "CERT=selfsigned LEGACY_TLS".
+#         LEGACY_TLS accept TLS 1.0 and 1.1 too: smtpd_tls_protocols and
+#                    smtpd_tls_mandatory_protocols = >=TLSv1, i.e. Postfix's
+#                    defaults.  That is enough: a plain OpenSSL 3.0 server at
+#                    its default security level 1 refuses TLS < 1.2 ("no
+#                    suitable signature algorithm"), but Debian's Postfix
+#                    3.7 smtpd completes TLS 1.0/1.1 handshakes (at "may"
+#                    and "encrypt", cipher grade medium or high) with a
+#                    client that allows them (openssl s_client -tls1
+#                    -cipher 'DEFAULT:@SECLEVEL=0').  So a stock Postfix is
+#                    "legacy", and CERT=KIND sets the >= 1.2 floor.  Implies
+#                    CERT=valid unless a certificate is given.
+#         SASL       Cyrus SASL against a private sasldb in the instance
+#                    (conf/sasl/: smtpd.conf + sasldb2, one user,
+#                    $PF_SASL_USER / $PF_SASL_PASS), EHLO offers "AUTH PLAIN
+#                    LOGIN CRAM-MD5", in plaintext too (smtpd_tls_auth_only
+#                    = no; alone, SASL adds no STARTTLS: add CERT=KIND for
+#                    both).  Authenticated clients may relay
+#                    (smtpd_relay_restrictions = permit_mynetworks,
+#                    permit_sasl_authenticated, reject_unauth_destination).
+#                    Wrong password: "535 5.7.8 Error: authentication
+#                    failed: authentication failure".
+#         SASL_TLS_ONLY  SASL, but AUTH is offered only after STARTTLS
+#                    (smtpd_tls_auth_only = yes; before it, AUTH gets "503
+#                    5.5.1 Error: authentication not enabled").  Implies
+#                    CERT=valid unless a certificate is given.
+#       At most one of TLS and CERT=KIND.  Certificates are made with the
+#       openssl CLI on first use and kept in $PF_ROOT/.tls for every later
+#       instance (leaf certificates are remade when older than a day, so
+#       "expiring" stays within its window in a long-lived PF_ROOT).
+#   pf_test_ca          print the path of the test CA's certificate (PEM,
+#                       CN "relayprobe test CA"), to pass as a trusted CA
+#                       file; makes it if needed.
+#   pf_cert KIND        print the path of certificate KIND (PEM; makes it).
 #   pf_stop NAME        postfix stop; make sure master and its children are
 #                       gone (zombies count as gone), kill -9 by PID if not.
 #   pf_stop_all         pf_stop every instance under $PF_ROOT (trap-safe).
@@ -68,12 +119,15 @@
 #   pf_log NAME         print the instance's maillog.
 #   pf_conf NAME ARG... change main.cf lines of a running instance + reload.
 #   pf_port NAME / pf_addr NAME / pf_dir NAME (config dir) / pf_tls_cert
-#                       (PEM of the self-signed certificate, to pin/verify).
+#                       (PEM of the self-signed certificate, to pin/verify;
+#                       the same as pf_cert selfsigned).
 #   pf_free_port        print a random TCP port in 20000-60000 nobody listens on.
 #
 # Environment: PF_ROOT (default: mktemp -d, created when this file is
 # sourced, exported), PF_SINK (default 9), PF_START_TIMEOUT (default 15 s),
-# PF_KEEP.
+# PF_KEEP, PF_SASL_USER (default test@relaytarget.test), PF_SASL_PASS
+# (default secret).  SASL needs saslpasswd2 (Debian package sasl2-bin) and
+# the Cyrus plugins (libsasl2-modules, libsasl2-modules-db).
 
 # --- state -----------------------------------------------------------------
 
@@ -90,6 +144,8 @@ export PF_ROOT
 : "${_PF_ROOT_OWNED:=0}"
 : "${PF_SINK:=9}"
 : "${PF_START_TIMEOUT:=15}"
+: "${PF_SASL_USER:=test@relaytarget.test}"
+: "${PF_SASL_PASS:=secret}"
 
 _pf_err() { echo "postfix.sh: $*" >&2; }
 
@@ -168,24 +224,180 @@ pf_free_port() {
     return 1
 }
 
-# Self-signed certificate, once per PF_ROOT.
-_pf_tls_material() {
-    local d=$PF_ROOT/tls
-    [[ -s $d/cert.pem && -s $d/key.pem ]] && return 0
-    mkdir -p "$d" || return 1
-    if ! openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
-            -subj /CN=mx.relaytarget.test \
-            -keyout "$d/key.pem.tmp" -out "$d/cert.pem.tmp" >"$d/openssl.log" 2>&1; then
-        _pf_err "openssl req failed:"; cat "$d/openssl.log" >&2
-        return 1
-    fi
-    chmod 600 "$d/key.pem.tmp"
-    mv -f "$d/key.pem.tmp" "$d/key.pem" && mv -f "$d/cert.pem.tmp" "$d/cert.pem"
+# --- certificates (openssl CLI), once per PF_ROOT --------------------------
+#
+# $PF_ROOT/.tls holds a private test CA (ca.pem/ca.key, with the "openssl ca"
+# config ca.cnf and its database ca.db/) and one certificate per kind
+# (KIND.pem, KIND.key, KIND.made = epoch when made).  "openssl x509"/"req"
+# of OpenSSL 3.0 cannot backdate a certificate, "openssl ca" can
+# (-startdate/-enddate), so every certificate, the self-signed ones
+# included, is signed by "openssl ca".  Made under a lock (flock) so that
+# instances started in parallel in one PF_ROOT share one CA.
+
+_PF_CERT_KINDS='valid expiring expired wrongname selfsigned'
+
+# N days from now as an X.509 UTCTime (RFC 5280 wants UTCTime up to 2049).
+_pf_utctime() { date -u -d "@$((EPOCHSECONDS + $1 * 86400))" +%y%m%d%H%M%SZ; }
+
+_pf_ca_conf() {
+    local d=$1
+    mkdir -p "$d/ca.db/new" || return 1
+    : >"$d/ca.db/index.txt"
+    echo 1000 >"$d/ca.db/serial"
+    # subjectAltName comes from the environment ($ENV::PF_SAN), so that one
+    # section serves every name.
+    cat >"$d/ca.cnf" <<EOF
+# Generated by tests/integration/postfix.sh: the relayprobe test CA.
+[ ca ]
+default_ca = test_ca
+[ test_ca ]
+dir = $d/ca.db
+database = \$dir/index.txt
+new_certs_dir = \$dir/new
+serial = \$dir/serial
+default_md = sha256
+policy = policy_any
+unique_subject = no
+copy_extensions = none
+email_in_dn = no
+[ policy_any ]
+commonName = supplied
+[ req ]
+distinguished_name = req_dn
+prompt = no
+[ req_dn ]
+[ ext_ca ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[ ext_leaf ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:\$ENV::PF_SAN
+[ ext_self ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+subjectAltName = DNS:\$ENV::PF_SAN
+EOF
 }
 
-pf_tls_cert() {
-    _pf_tls_material || return 1
-    echo "$PF_ROOT/tls/cert.pem"
+# Make certificate KIND (or the CA, KIND "ca") in directory D.  Caller
+# holds the lock.
+_pf_mkcert() {
+    local d=$1 kind=$2 cn=mx.relaytarget.test ext=ext_leaf from=-1 to=365
+    local -a signer=(-cert "$d/ca.pem" -keyfile "$d/ca.key")
+    case $kind in
+        ca)         cn="relayprobe test CA" ext=ext_ca from=-400 to=3650 ;;
+        valid)      ;;
+        expiring)   from=-60 to=5 ;;
+        expired)    from=-200 to=-30 ;;
+        wrongname)  cn=wrong.example.test ;;
+        selfsigned) ext=ext_self ;;
+        *) _pf_err "unknown certificate kind '$kind' (one of: $_PF_CERT_KINDS)"
+           return 1 ;;
+    esac
+    [[ $kind == ca || $kind == selfsigned ]] &&
+        signer=(-selfsign -keyfile "$d/$kind.key.tmp")
+    rm -f "$d/$kind".*.tmp
+    if ! { PF_SAN=$cn openssl req -config "$d/ca.cnf" -new -newkey rsa:2048 \
+               -nodes -subj "/CN=$cn" -keyout "$d/$kind.key.tmp" \
+               -out "$d/$kind.csr.tmp" &&
+           PF_SAN=$cn openssl ca -config "$d/ca.cnf" -batch -notext \
+               -extensions "$ext" -startdate "$(_pf_utctime "$from")" \
+               -enddate "$(_pf_utctime "$to")" "${signer[@]}" \
+               -in "$d/$kind.csr.tmp" -out "$d/$kind.pem.tmp"; } \
+            >"$d/openssl.log" 2>&1; then
+        _pf_err "making certificate '$kind' with openssl failed:"
+        cat "$d/openssl.log" >&2
+        return 1
+    fi
+    rm -f "$d/$kind.csr.tmp"
+    chmod 600 "$d/$kind.key.tmp"
+    # The .pem appears last: its presence means the pair is complete.
+    mv -f "$d/$kind.key.tmp" "$d/$kind.key" &&
+    mv -f "$d/$kind.pem.tmp" "$d/$kind.pem" &&
+    echo "$EPOCHSECONDS" >"$d/$kind.made"
+}
+
+# KIND is usable: pem + key there, and (but for the CA, valid for 10
+# years) made less than a day ago.
+_pf_cert_fresh() {
+    local d=$1 kind=$2 made=0
+    [[ -s $d/$kind.pem && -s $d/$kind.key ]] || return 1
+    [[ $kind == ca ]] && return 0
+    { read -r made <"$d/$kind.made"; } 2>/dev/null || return 1
+    [[ $made =~ ^[0-9]+$ ]] && ((EPOCHSECONDS - made < 86400))
+}
+
+# Certificate KIND (or "ca"), made once per PF_ROOT.
+_pf_cert_material() {
+    local kind=$1 d=$PF_ROOT/.tls
+    _pf_cert_fresh "$d" "$kind" && return 0
+    if [[ $kind != ca && " $_PF_CERT_KINDS " != *" $kind "* ]]; then
+        _pf_err "unknown certificate kind '$kind' (one of: $_PF_CERT_KINDS)"
+        return 1
+    fi
+    mkdir -p "$d" || return 1
+    (
+        flock 9 || exit 1
+        _pf_cert_fresh "$d" "$kind" && exit 0
+        [[ -s $d/ca.cnf ]] || _pf_ca_conf "$d" || exit 1
+        if [[ $kind != selfsigned ]] && ! _pf_cert_fresh "$d" ca; then
+            _pf_mkcert "$d" ca || exit 1
+        fi
+        [[ $kind == ca ]] || _pf_mkcert "$d" "$kind"
+    ) 9>"$d/.lock"
+}
+
+pf_cert() {
+    _pf_cert_material "${1:-}" || return 1
+    echo "$PF_ROOT/.tls/$1.pem"
+}
+
+pf_test_ca() {
+    _pf_cert_material ca || return 1
+    echo "$PF_ROOT/.tls/ca.pem"
+}
+
+pf_tls_cert() { pf_cert selfsigned; }
+
+# --- SASL ------------------------------------------------------------------
+
+# Cyrus SASL for the instance in IDIR: conf/sasl/smtpd.conf (smtpd_sasl_path
+# = smtpd; cyrus_sasl_config_path points here) and a private sasldb with
+# one user.  smtpd runs as user postfix, chroot off: the sasldb only needs
+# to be readable by group postfix.
+_pf_sasl_setup() {
+    local s=$1/conf/sasl out
+    if ! command -v saslpasswd2 >/dev/null; then
+        _pf_err "SASL: saslpasswd2 not found (Debian package sasl2-bin; scripts/deps.sh)"
+        return 1
+    fi
+    if [[ $PF_SASL_USER != ?*@?* ]]; then
+        _pf_err "SASL: PF_SASL_USER must be user@realm, got '$PF_SASL_USER'"
+        return 1
+    fi
+    mkdir -p "$s" || return 1
+    cat >"$s/smtpd.conf" <<EOF
+# Generated by tests/integration/postfix.sh.
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: $s/sasldb2
+mech_list: PLAIN LOGIN CRAM-MD5
+EOF
+    # -u: the realm explicitly (else saslpasswd2 asks for this host's FQDN).
+    if ! out=$(printf '%s' "$PF_SASL_PASS" |
+               saslpasswd2 -f "$s/sasldb2" -p -c -u "${PF_SASL_USER##*@}" \
+                   "${PF_SASL_USER%@*}" 2>&1); then
+        _pf_err "SASL: saslpasswd2 failed: $out"
+        return 1
+    fi
+    chown root:postfix "$s/sasldb2" && chmod 640 "$s/sasldb2"
 }
 
 pf_dir()  { _pf_check_name "${1:-}" || return 1; echo "$(_pf_idir "$1")/conf"; }
@@ -417,7 +629,7 @@ _pf_launch() {
 
 pf_start() {
     if (($# < 3)); then
-        _pf_err "usage: pf_start NAME ADDR PORT|auto [TLS] ['key = value'...]"
+        _pf_err "usage: pf_start NAME ADDR PORT|auto [TLS|CERT=KIND|LEGACY_TLS|SASL|SASL_TLS_ONLY|'key = value'...]"
         return 1
     fi
     local name=$1 addr=$2 port=$3; shift 3
@@ -448,19 +660,54 @@ pf_start() {
         rm -rf "$idir"
     fi
 
-    local tls=0 a
-    local -a lines=()
+    # Pseudo-lines become main.cf lines placed before the caller's, which
+    # thus override them.
+    local a cert='' legacy=0 sasl=''
+    local -a lines=() pre=()
     for a in "$@"; do
-        if [[ $a == TLS ]]; then tls=1; else lines+=("$a"); fi
+        case $a in
+            TLS|CERT=*)
+                if [[ -n $cert ]]; then
+                    _pf_err "pf_start $name: only one of TLS and CERT=KIND, got '$a' after '$cert'"
+                    return 1
+                fi
+                cert=$a ;;
+            LEGACY_TLS)    legacy=1 ;;
+            SASL)          [[ $sasl == tls_only ]] || sasl=yes ;;
+            SASL_TLS_ONLY) sasl=tls_only ;;
+            *)
+                if [[ $a =~ ^[A-Z][A-Z0-9_]*$ ]]; then
+                    _pf_err "pf_start $name: unknown pseudo-line '$a' (TLS, CERT=KIND, LEGACY_TLS, SASL, SASL_TLS_ONLY)"
+                    return 1
+                fi
+                lines+=("$a") ;;
+        esac
     done
-    if ((tls)); then
-        _pf_tls_material || return 1
-        lines=("smtpd_tls_cert_file = $PF_ROOT/tls/cert.pem"
-               "smtpd_tls_key_file = $PF_ROOT/tls/key.pem"
-               "smtpd_tls_security_level = may"
-               "smtpd_tls_loglevel = 1"
-               "${lines[@]}")
+    # LEGACY_TLS and SASL_TLS_ONLY need a certificate.
+    if ((legacy)) || [[ $sasl == tls_only ]]; then : "${cert:=CERT=valid}"; fi
+    if [[ $cert == TLS ]]; then cert=CERT=selfsigned legacy=1; fi
+    if [[ -n $cert ]]; then
+        _pf_cert_material "${cert#CERT=}" || return 1
+        local v=">=TLSv1.2"
+        ((legacy)) && v=">=TLSv1"
+        pre+=("smtpd_tls_cert_file = $PF_ROOT/.tls/${cert#CERT=}.pem"
+              "smtpd_tls_key_file = $PF_ROOT/.tls/${cert#CERT=}.key"
+              "smtpd_tls_security_level = may"
+              "smtpd_tls_loglevel = 1"
+              "smtpd_tls_protocols = $v"
+              "smtpd_tls_mandatory_protocols = $v")
     fi
+    if [[ -n $sasl ]]; then
+        local only=no
+        [[ $sasl == tls_only ]] && only=yes
+        pre+=("smtpd_sasl_auth_enable = yes"
+              "smtpd_sasl_type = cyrus"
+              "smtpd_sasl_path = smtpd"
+              "cyrus_sasl_config_path = $idir/conf/sasl"
+              "smtpd_tls_auth_only = $only"
+              "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination")
+    fi
+    lines=("${pre[@]}" "${lines[@]}")
 
     _pf_skeleton || return 1
     local attempt rc tries=1 p
@@ -476,6 +723,7 @@ pf_start() {
         rm -rf "$idir"
         mkdir -p "$idir" || return 1
         _pf_write_config "$idir" "$addr" "$p" || return 1
+        if [[ -n $sasl ]]; then _pf_sasl_setup "$idir" || return 1; fi
         rmdir "$idir/queue" && cp -a "$PF_ROOT/.skel/queue" "$idir/queue" || return 1
         # The copy was verified by "postfix check"; skip the ~1 s re-check
         # that "postfix start" would do (PF_FULL_CHECK=1 to keep it).
