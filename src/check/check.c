@@ -372,26 +372,35 @@ static void dns_findings(struct server_result *s)
 				     "(forward-confirmed rDNS fails)",
 				     s->ptr[0], s->address);
 		s->banner_ptr_match = -1;
+		/* The banner's name, or else the EHLO greeting's, is what
+		 * receivers compare with the PTR. */
 		char name[256] = "";
 		if (s->banner) {
 			size_t n = strcspn(s->banner, " ");
 			snprintf(name, sizeof(name), "%.*s", (int)n, s->banner);
 		}
-		if (name[0] && s->nptr) {
+		const char *names[2] = {name, s->ehlo_name};
+		if ((name[0] || s->ehlo_name) && s->nptr) {
 			s->banner_ptr_match = 0;
-			for (size_t i = 0; i < s->nptr; i++) {
-				size_t a = strlen(name), b = strlen(s->ptr[i]);
-				if (b && s->ptr[i][b - 1] == '.')
-					b--;
-				if (a == b && strncasecmp(name, s->ptr[i], a) == 0)
-					s->banner_ptr_match = 1;
+			for (size_t k = 0; k < 2; k++) {
+				if (!names[k] || !names[k][0])
+					continue;
+				for (size_t i = 0; i < s->nptr; i++) {
+					size_t a = strlen(names[k]), b = strlen(s->ptr[i]);
+					if (b && s->ptr[i][b - 1] == '.')
+						b--;
+					if (a == b && strncasecmp(names[k], s->ptr[i], a) == 0)
+						s->banner_ptr_match = 1;
+				}
 			}
 			if (!s->banner_ptr_match)
 				findings_add(&s->findings, "banner-ptr-mismatch",
 					     SEV_INFO,
-					     "the banner names %s but the PTR of "
-					     "%s is %s", name, s->address,
-					     s->ptr[0]);
+					     "the banner names %s (EHLO: %s) but "
+					     "the PTR of %s is %s",
+					     name[0] ? name : "nothing",
+					     s->ehlo_name ? s->ehlo_name : "none",
+					     s->address, s->ptr[0]);
 		}
 	}
 	for (size_t i = 0; i < s->nblocklists; i++) {

@@ -12,6 +12,7 @@
 #include "dns/dnsbl.h"
 #include "dns/mx.h"
 #include "dns/resolver.h"
+#include "report/report.h"
 #include "smtp/ehlo.h"
 
 json_t *report_mx_json(const struct mx_result *mx);
@@ -233,25 +234,8 @@ static json_t *bl_json(const struct bl_result *r)
 
 static void print_bl(FILE *out, const struct bl_result *r, const char *indent)
 {
-	if (!r)
-		return;
-	for (size_t i = 0; i < r->n; i++) {
-		const struct bl_entry *e = &r->v[i];
-		fprintf(out, "%s%-28s %-11s", indent, e->zone_name,
-			dnsbl_status_name(e->ans.status));
-		for (size_t k = 0; k < e->ans.ncodes; k++) {
-			char cbuf[INET_ADDRSTRLEN];
-			inet_ntop(AF_INET, &e->ans.codes[k], cbuf, sizeof(cbuf));
-			fprintf(out, " %s (%s)", cbuf,
-				e->meaning[k][0] ? e->meaning[k]
-						   : "undocumented code");
-		}
-		if (e->ans.reason[0])
-			fprintf(out, " %s", e->ans.reason);
-		if (e->txt[0])
-			fprintf(out, " \"%s\"", e->txt);
-		fputc('\n', out);
-	}
+	for (size_t i = 0; r && i < r->n; i++)
+		report_blocklist_line(out, &r->v[i], indent);
 }
 
 int lookup_blocklists(const struct check_config *cfg, char *const *subjects,

@@ -304,7 +304,9 @@ static int parse_key(struct parser *p, char *s)
 	bool simple = !*rest && (strcmp(key, "kind") == 0 ||
 				 strcmp(key, "ipv6") == 0 ||
 				 strcmp(key, "weight") == 0 ||
-				 strcmp(key, "note") == 0);
+				 strcmp(key, "note") == 0 ||
+				 strcmp(key, "test-listed") == 0 ||
+				 strcmp(key, "test-unlisted") == 0);
 	if (!simple && !((is_code || is_error) && *rest)) {
 		char shown[64];
 		shorten(key, shown, sizeof(shown));
@@ -356,6 +358,16 @@ static int parse_key(struct parser *p, char *s)
 		if (duplicate_key(p, &p->have_weight, key))
 			return -1;
 		return parse_weight(p, z, value);
+	}
+	if (strcmp(key, "test-listed") == 0 || strcmp(key, "test-unlisted") == 0) {
+		bool listed = key[5] == 'l';
+		char **dst = listed ? &z->test_listed : &z->test_unlisted;
+		if (*dst)
+			return fail(p, "'%s' given twice in one zone", key);
+		if (!valid_name(value, strlen(value), false, 1))
+			return fail(p, "'%s' must be a domain name", key);
+		*dst = rp_strdup(value);
+		return *dst ? 0 : oom(p);
 	}
 	/* note */
 	if (duplicate_key(p, &p->have_note, key))
@@ -505,6 +517,8 @@ void dnsbl_zones_free(struct dnsbl_zones *z)
 		struct dnsbl_zone *zz = &z->v[i];
 		free(zz->name);
 		free(zz->note);
+		free(zz->test_listed);
+		free(zz->test_unlisted);
 		free_codes(zz->codes, zz->ncodes);
 		free_codes(zz->errors, zz->nerrors);
 	}
@@ -578,7 +592,7 @@ const char *dnsbl_test_listed(const struct dnsbl_zone *z, bool v6)
 	if (!z)
 		return NULL;
 	if (z->kind == DNSBL_DOMAIN)
-		return v6 ? NULL : "test";
+		return v6 ? NULL : z->test_listed ? z->test_listed : "test";
 	if (v6)
 		return z->ipv6 ? "::ffff:7f00:2" : NULL;
 	return "127.0.0.2";
@@ -589,7 +603,7 @@ const char *dnsbl_test_unlisted(const struct dnsbl_zone *z, bool v6)
 	if (!z)
 		return NULL;
 	if (z->kind == DNSBL_DOMAIN)
-		return v6 ? NULL : "invalid";
+		return v6 ? NULL : z->test_unlisted ? z->test_unlisted : "invalid";
 	if (v6)
 		return z->ipv6 ? "::ffff:7f00:1" : NULL;
 	return "127.0.0.1";

@@ -11,6 +11,7 @@
  *   ipv6 = yes                 # the list answers IPv6 nibble queries
  *   weight = 40                # reputation points a listing costs (0-100)
  *   note = Free for low-volume non-commercial use ...
+ *   test-listed = dbltest.com  # domain lists: the operator's test name
  *   code 127.0.0.2 = SBL: direct spam source
  *   error 127.255.255.254 = query via a public resolver refused: use your own resolver
  *
@@ -65,6 +66,11 @@ struct dnsbl_zone {
 	bool ipv6;
 	int weight;
 	char *note; /* or NULL */
+	/* Domain lists: the names their operator documents as always listed
+	 * / never listed (test-listed / test-unlisted keys), or NULL for RFC
+	 * 5782's "test" / "invalid". */
+	char *test_listed;
+	char *test_unlisted;
 	struct dnsbl_code *codes;
 	size_t ncodes;
 	struct dnsbl_code *errors;

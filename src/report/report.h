@@ -29,6 +29,11 @@ struct report_ops {
 
 const struct report_ops *report_find(const char *name);
 
+/* One blocklist result as a text line (shared by `check` and
+ * `blocklist`). */
+void report_blocklist_line(FILE *out, const struct bl_entry *e,
+			   const char *indent);
+
 extern const struct report_ops report_text;
 extern const struct report_ops report_json;
 

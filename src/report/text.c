@@ -144,6 +144,24 @@ static void print_tests(FILE *out, const char *title,
 	}
 }
 
+void report_blocklist_line(FILE *out, const struct bl_entry *e,
+			   const char *indent)
+{
+	fprintf(out, "%s%-28s %-11s", indent, e->zone_name,
+		dnsbl_status_name(e->ans.status));
+	for (size_t k = 0; k < e->ans.ncodes; k++) {
+		char c[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &e->ans.codes[k], c, sizeof(c));
+		fprintf(out, " %s (%s)", c,
+			e->meaning[k][0] ? e->meaning[k] : "undocumented code");
+	}
+	if (e->ans.reason[0])
+		fprintf(out, " %s", e->ans.reason);
+	if (e->txt[0])
+		fprintf(out, " \"%s\"", e->txt);
+	fputc('\n', out);
+}
+
 static void print_server(FILE *out, const struct server_result *s,
 			 const struct report_options *o)
 {
@@ -221,23 +239,8 @@ static void print_server(FILE *out, const struct server_result *s,
 			}
 			fprintf(out, "  Blocklists: %zu checked, %zu listed, %zu unknown, %zu unusable\n",
 				s->nblocklists, listed, unknown, unusable);
-			for (size_t i = 0; i < s->nblocklists; i++) {
-				const struct bl_entry *e = &s->blocklists[i];
-				fprintf(out, "    %-28s %-11s", e->zone_name,
-					dnsbl_status_name(e->ans.status));
-				for (size_t k = 0; k < e->ans.ncodes; k++) {
-					char c[INET_ADDRSTRLEN];
-					inet_ntop(AF_INET, &e->ans.codes[k], c, sizeof(c));
-					fprintf(out, " %s (%s)", c,
-						e->meaning[k][0] ? e->meaning[k]
-								   : "undocumented code");
-				}
-				if (e->ans.reason[0])
-					fprintf(out, " %s", e->ans.reason);
-				if (e->txt[0])
-					fprintf(out, " \"%s\"", e->txt);
-				fputc('\n', out);
-			}
+			for (size_t i = 0; i < s->nblocklists; i++)
+				report_blocklist_line(out, &s->blocklists[i], "    ");
 		}
 		if (s->reputation_done) {
 			fprintf(out, "  Reputation: %d/100\n", s->reputation.score);

@@ -933,9 +933,45 @@ static void status_names(void **state)
 	assert_string_equal(dnsbl_status_name(DNSBL_STATUS_LAST), "?");
 }
 
+/* Domain lists may name their operator's own test points. */
+static void test_names_per_zone(void **state)
+{
+	(void)state;
+	static const char text[] = "[dbl.example.org]\nkind = domain\n"
+				   "test-listed = dbltest.com\n"
+				   "test-unlisted = nothere.example\n"
+				   "[plain.example.org]\nkind = domain\n";
+	struct dnsbl_zones z;
+	char err[128];
+	assert_int_equal(dnsbl_zones_parse(text, sizeof(text) - 1, &z, err,
+					   sizeof(err)), 0);
+	assert_string_equal(dnsbl_test_listed(&z.v[0], false), "dbltest.com");
+	assert_string_equal(dnsbl_test_unlisted(&z.v[0], false), "nothere.example");
+	assert_string_equal(dnsbl_test_listed(&z.v[1], false), "test");
+	dnsbl_zones_free(&z);
+	static const char bad[] = "[d.example.org]\nkind = domain\n"
+				  "test-listed = not a name\n";
+	assert_int_equal(dnsbl_zones_parse(bad, sizeof(bad) - 1, &z, err,
+					   sizeof(err)), -1);
+	/* The shipped DBL entry uses Spamhaus's documented test name. */
+	size_t len;
+	const char *def = dnsbl_default_zones(&len);
+	assert_int_equal(dnsbl_zones_parse(def, len, &z, err, sizeof(err)), 0);
+	bool found = false;
+	for (size_t i = 0; i < z.n; i++)
+		if (strcmp(z.v[i].name, "dbl.spamhaus.org") == 0) {
+			assert_string_equal(dnsbl_test_listed(&z.v[i], false),
+					    "dbltest.com");
+			found = true;
+		}
+	assert_true(found);
+	dnsbl_zones_free(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_names_per_zone),
 	    cmocka_unit_test(default_zones_parse),
 	    cmocka_unit_test(parse_full_zone),
 	    cmocka_unit_test(parse_empty),
