@@ -95,11 +95,17 @@ static int cmd_check(const struct cli *c)
 	enum verdict overall = check_overall(res, n);
 	struct report_options ro = {.verbose = c->verbose,
 				    .color = want_color(c)};
-	const struct report_ops *out = report_find(c->json ? "json" : "text");
+	const char *fmt = c->format ? c->format : c->json ? "json" : "text";
+	const struct report_ops *out = report_find(fmt);
 	int rc = verdict_exit_code(overall);
 	if (!out || out->render(stdout, res, n, overall, &ro) < 0 ||
 	    fflush(stdout) != 0) {
 		fprintf(stderr, "relayprobe: cannot write the report\n");
+		rc = EXIT_BAD_INPUT;
+	}
+	if (c->prometheus_file &&
+	    report_prometheus_textfile(c->prometheus_file, res, n, overall) < 0) {
+		fprintf(stderr, "relayprobe: cannot write %s\n", c->prometheus_file);
 		rc = EXIT_BAD_INPUT;
 	}
 	for (size_t i = 0; i < n; i++)

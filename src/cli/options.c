@@ -79,6 +79,9 @@ static const char usage[] =
 "Output:\n"
 "  -v, --verbose              include the whole SMTP dialogue\n"
 "      --json                 print one JSON document (schema relayprobe/1)\n"
+"      --format FORMAT        text (default), json, or nagios (one status line\n"
+"                             with perfdata, for Nagios/Icinga)\n"
+"      --prometheus-textfile FILE  also write metrics for node_exporter\n"
 "      --color WHEN           auto (default), always or never; NO_COLOR is honoured\n"
 "  -h, --help                 this text\n"
 "  -V, --version              print the version\n"
@@ -125,6 +128,8 @@ enum {
 	OPT_DURATION,
 	OPT_NO_AUDIT,
 	OPT_CA_FILE,
+	OPT_FORMAT,
+	OPT_PROM,
 };
 
 static const struct option longopts[] = {
@@ -164,6 +169,8 @@ static const struct option longopts[] = {
 	{"send-to", required_argument, NULL, OPT_SEND_TO},
 	{"duration", required_argument, NULL, OPT_DURATION},
 	{"no-audit", no_argument, NULL, OPT_NO_AUDIT},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"prometheus-textfile", required_argument, NULL, OPT_PROM},
 	{"ca-file", required_argument, NULL, OPT_CA_FILE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -460,6 +467,15 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 			c->duration_s = (ms + 999) / 1000;
 			break;
 		}
+		case OPT_FORMAT:
+			if (strcmp(arg, "text") && strcmp(arg, "json") &&
+			    strcmp(arg, "nagios"))
+				BAD("--format takes text, json or nagios");
+			c->format = arg;
+			break;
+		case OPT_PROM:
+			c->prometheus_file = arg;
+			break;
 		case OPT_NO_AUDIT:
 			c->cfg.no_audit = true;
 			break;

@@ -30,6 +30,8 @@ struct cli {
 	enum cli_command cmd;
 	struct check_config cfg;
 	bool json;
+	const char *format;          /* --format: text, json, nagios */
+	const char *prometheus_file; /* --prometheus-textfile */
 	bool verbose;
 	enum cli_color color;
 	char **targets; /* into argv */

@@ -7,6 +7,7 @@
 static const struct report_ops *const registry[] = {
 	&report_text,
 	&report_json,
+	&report_nagios,
 };
 
 const struct report_ops *report_find(const char *name)

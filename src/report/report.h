@@ -36,5 +36,19 @@ void report_blocklist_line(FILE *out, const struct bl_entry *e,
 
 extern const struct report_ops report_text;
 extern const struct report_ops report_json;
+extern const struct report_ops report_nagios;
+
+/* Totals over a run, for nagios perfdata and Prometheus. */
+struct report_counts {
+	size_t servers, open, suspect, unreachable, listings;
+	long duration_ms;
+};
+void report_counts(struct check_result *const *r, size_t n,
+		   struct report_counts *c);
+
+/* Writes the metrics file for node_exporter (atomically). 0 or -1. */
+int report_prometheus_textfile(const char *path,
+			       struct check_result *const *r, size_t n,
+			       enum verdict overall);
 
 #endif
