@@ -12,6 +12,11 @@ PACKAGES=(
   nsd rbldnsd unbound dnsutils
   # SASL in the Postfix test instances: saslpasswd2, PLAIN/LOGIN/CRAM-MD5
   sasl2-bin libsasl2-modules
+  # packaging (debian/, tests/integration/test_package.sh) and the man page
+  # and completion checks (tests/integration/test_manpage.sh)
+  debhelper dpkg-dev fakeroot lintian man-db groff-base bash-completion zsh
+  # fuzzing (fuzz/run: clang with libFuzzer, ASan, UBSan) and scripts/valgrind.sh
+  clang libclang-rt-14-dev valgrind
 )
 
 missing=()

@@ -119,7 +119,7 @@ static const struct advice_entry entries[] = {
 	{"slow-transaction", "Slow replies",
 	 "find what the server waits for (DNS, policy services, content "
 	 "filters)", NULL, NULL, NULL, NULL, NULL},
-	{"vrfy-enabled", "VRFY discloses users",
+	{"vrfy-enabled", "VRFY answers",
 	 "disable VRFY (answer 252 or 502)", "disable_vrfy_command = yes",
 	 "leave acl_smtp_vrfy unset (the default denies)",
 	 "define(`confPRIVACY_FLAGS', `goaway')",

@@ -87,12 +87,19 @@ static void audit_findings(struct server_result *s)
 				     "fully qualified host name", name);
 	}
 	/* VRFY: disclosure means it tells a real user from a made-up one. */
-	if (s->vrfy_code >= 250 && s->vrfy_code <= 252 &&
-	    s->vrfy_random_code >= 500)
+	/* VRFY is live when it verifies (250/251), or when its 252 turns
+	 * into "unknown user" (550/551/553) for a made-up name (Postfix). A
+	 * 252 for both, or a syntax refusal (501), tells nothing. */
+	bool unknown = s->vrfy_random_code == 550 ||
+		       s->vrfy_random_code == 551 || s->vrfy_random_code == 553;
+	if (s->vrfy_code == 250 || s->vrfy_code == 251 ||
+	    (s->vrfy_code == 252 && unknown))
 		findings_add(&s->findings, "vrfy-enabled", SEV_WARNING,
-			     "VRFY tells users apart: postmaster -> \"%s\", a "
-			     "made-up user -> \"%s\"",
-			     s->vrfy_reply, s->vrfy_random_reply);
+			     "VRFY answers: postmaster -> \"%s\", a made-up "
+			     "user -> \"%s\"%s",
+			     s->vrfy_reply, s->vrfy_random_reply,
+			     unknown ? ": it tells real users from others"
+				     : "");
 	if (s->expn_code == 250)
 		findings_add(&s->findings, "expn-enabled", SEV_WARNING,
 			     "EXPN postmaster -> \"%s\"", s->expn_reply);

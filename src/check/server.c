@@ -33,6 +33,8 @@ struct item {
 	long last; /* index of its latest result, -1 */
 	char mail[ADDR_MAX];
 	char rcpt[ADDR_MAX];
+	char plain_from[ADDR_MAX];   /* "<from>": fallback sender */
+	bool sender_fallback;        /* retried with plain_from */
 	char token[PROBE_TOKEN_MAX]; /* delivery probe, "" when none */
 	char *message;               /* probe message, or NULL */
 };
@@ -341,6 +343,7 @@ static int build_items(struct server_check *sc)
 			if (!it->message)
 				return -1;
 		}
+		snprintf(it->plain_from, sizeof(it->plain_from), "<%s>", cfg->from);
 		it->state = ITEM_PENDING;
 	}
 	return 0;
@@ -580,9 +583,19 @@ static void start_audit(struct server_check *sc, struct slot *sl)
 	struct smtp_client *c = session_client(sl->s);
 	char cmd[64], rnd[13];
 	res->audited = true;
-	smtp_client_add_cmd(c, "VRFY postmaster", &sc->audit_tags[0]);
+	/* Qualified, so a refusal of an unqualified name (Exim: 501 "must
+	 * contain a domain") is not mistaken for "unknown user". */
+	const char *dom = res->target_domain ? res->target_domain : "";
+	char v1[300];
+	snprintf(v1, sizeof(v1), dom[0] && dom[0] != '[' ? "VRFY postmaster@%s"
+							 : "VRFY postmaster",
+		 dom);
+	smtp_client_add_cmd(c, v1, &sc->audit_tags[0]);
 	rp_random_hex(rnd, 6);
-	snprintf(cmd, sizeof(cmd), "VRFY rpx%s", rnd);
+	if (dom[0] && dom[0] != '[')
+		snprintf(cmd, sizeof(cmd), "VRFY rpx%s@%.40s", rnd, dom);
+	else
+		snprintf(cmd, sizeof(cmd), "VRFY rpx%s", rnd);
 	smtp_client_add_cmd(c, cmd, &sc->audit_tags[1]);
 	smtp_client_add_cmd(c, "EXPN postmaster", &sc->audit_tags[2]);
 	bool offered = res->starttls_offered && !res->implicit_tls;
@@ -680,6 +693,16 @@ static void sl_ready(void *arg)
 	fill(sl);
 }
 
+/* The item's latest result is a refused sender, and the sender was not
+ * what the technique tests. */
+static bool r_reason_sender(const struct server_check *sc, const struct item *it)
+{
+	if (it->t->sender_trick || it->control || it->last < 0)
+		return false;
+	const struct test_result *r = &sc->res->tests[it->last];
+	return r->c.reason == R_SENDER_REJECTED && r->c.at_mail;
+}
+
 static bool deferrable(const struct test_result *r)
 {
 	return r->c.outcome == OUT_DEFERRED &&
@@ -725,7 +748,19 @@ static void sl_txn_done(void *arg, struct smtp_txn *t)
 	enum outcome o = r.c.outcome;
 	add_result(sc, it, &r);
 	it->state = ITEM_DONE;
-	if (o == OUT_TLS_REQUIRED && !slot_tls_active(sl) &&
+	if (r_reason_sender(sc, it) && !it->sender_fallback &&
+	    strcmp(it->mail, it->plain_from) != 0) {
+		/* The sender was nmap's literal "user@[ip]", not the trick
+		 * (Exim refuses domain literals): test the recipient trick
+		 * again with the plain external sender. */
+		note(sc, sl->id, "%s: sender %s refused; retrying with %s",
+		     it->t->id, it->mail, it->plain_from);
+		snprintf(it->mail, sizeof(it->mail), "%s", it->plain_from);
+		it->sender_fallback = true;
+		it->state = ITEM_PENDING;
+		it->attempts = 0;
+		schedule(sc);
+	} else if (o == OUT_TLS_REQUIRED && !slot_tls_active(sl) &&
 	    sc->cfg->tls != TLS_MODE_NONE && !sc->tls_broken) {
 		/* RFC 3207 §4: a server may demand TLS; test again over it. */
 		if (!sc->tls_needed)

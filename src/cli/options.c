@@ -21,7 +21,8 @@ static const char usage[] =
 "       relayprobe --help | --version\n"
 "\n"
 "Tests whether mail servers are open relays, with controls that tell a relay\n"
-"from a catch-all, and shows the evidence. Never sends DATA.\n"
+"from a catch-all, audits them, and shows the evidence. Sends DATA only\n"
+"with --confirm or --send-to, and only to an address you own.\n"
 "\n"
 "TARGET: domain, host, host:port, IPv4, IPv4:port, IPv6, [IPv6]:port. A name\n"
 "without a port is a mail domain: its MX hosts (or, without MX, the name\n"
@@ -46,7 +47,8 @@ static const char usage[] =
 "      --ca-file FILE         also trust these CAs (PEM) when verifying\n"
 "                             certificates\n"
 "      --helo NAME            our EHLO name (default: this host's FQDN, else\n"
-"                             the address literal of our address)\n"
+"                             the address literal of our address); also the\n"
+"                             name the built-in receiver greets with\n"
 "  -d, --domain DOMAIN        the server's own mail domain (default: derived\n"
 "                             from its banner or EHLO name)\n"
 "      --from ADDR            external sender (default relayprobe@gmail.com)\n"
@@ -69,6 +71,7 @@ static const char usage[] =
 "      --confirm-wait SECS    how long to wait for probes to arrive (default 30)\n"
 "      --send-to MAILBOX      send the probes to your own mailbox instead; the\n"
 "                             report lists the tokens to look for\n"
+"      --duration SECS        receive: stop after SECS (default: on SIGINT)\n"
 "\n"
 "DNS facts (for each tested address):\n"
 "      --zones FILE           blocklist zones file (default: the built-in list)\n"
@@ -156,7 +159,6 @@ static const struct option longopts[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"color", required_argument, NULL, OPT_COLOR},
-	{"colour", required_argument, NULL, OPT_COLOR},
 	{"zones", required_argument, NULL, OPT_ZONES},
 	{"no-mx", no_argument, NULL, OPT_NO_MX},
 	{"no-blocklists", no_argument, NULL, OPT_NO_BLOCKLISTS},

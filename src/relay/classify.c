@@ -1,7 +1,9 @@
 #include "relay/classify.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/util.h"
 
@@ -52,6 +54,24 @@ static bool any(const char *text, const char *const *needles)
 	return false;
 }
 
+/* "relay" as a word: relay, relays, relayed, relaying, relaying's... but
+ * not inside a name such as "relaytarget.test". */
+static bool relay_word(const char *t)
+{
+	for (const char *p = t; *p; p++) {
+		if (strncasecmp(p, "relay", 5) != 0)
+			continue;
+		if (p > t && isalnum((unsigned char)p[-1]))
+			continue;
+		const char *q = p + 5;
+		if (!isalpha((unsigned char)*q) ||
+		    strncasecmp(q, "ing", 3) == 0 || strncasecmp(q, "ed", 2) == 0 ||
+		    ((*q == 's' || *q == 'S') && !isalnum((unsigned char)q[1])))
+			return true;
+	}
+	return false;
+}
+
 /* Enhanced code "c.s.d" subject/detail match ignoring the class digit. */
 static bool enh(const struct smtp_reply *r, const char *sd)
 {
@@ -64,7 +84,7 @@ static const char *const blocked_words[] = {
 	"helo command rejected", "reverse hostname", "cannot find your",
 	NULL};
 static const char *const relay_words[] = {
-	"relay", "rcpthosts", "not local", "non-local", NULL};
+	"rcpthosts", "not local", "non-local", NULL};
 static const char *const grey_words[] = {"greylist", "graylist", NULL};
 static const char *const tls_words[] = {"starttls", "tls", "encrypt", NULL};
 static const char *const user_words[] = {
@@ -146,7 +166,13 @@ void classify_reply(const struct smtp_reply *r, bool at_mail,
 		out->reason = R_SENDER_REJECTED;
 		goto done;
 	}
-	if (any(t, relay_words) && !at_mail) {
+	if (r->code == 501 && !at_mail) {
+		/* A syntax refusal, whatever words the address contains. */
+		out->outcome = OUT_REJECTED;
+		out->reason = R_SYNTAX;
+		goto done;
+	}
+	if ((relay_word(t) || any(t, relay_words)) && !at_mail) {
 		/* 454 4.7.1 "Relay access denied" (Postfix
 		 * defer_unauth_destination) is a refusal, not a delay. */
 		out->outcome = OUT_REJECTED;

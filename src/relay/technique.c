@@ -58,7 +58,7 @@ static const struct technique techniques[] = {
 	 LIT_SENDER, "<{ext_user}@{ext_domain}@>", HELO_TESTER, RCPT_OWN_ROUTED, false, false},
 	{"T23b", "empty-domain-percent", "parsers that treat an empty trailing domain as local (% form)",
 	 LIT_SENDER, "<{ext_user}%{ext_domain}@>", HELO_TESTER, RCPT_OWN_ROUTED, false, false},
-	{"T25", "own-mailbox", "relaying to a mailbox you read (envelope only; DATA needs --confirm)",
+	{"T25", "own-mailbox", "relaying to a mailbox you read (DATA only with --send-to)",
 	 "<{from}>", "<{mailbox}>", HELO_TESTER, RCPT_MAILBOX, false, true},
 };
 

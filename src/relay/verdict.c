@@ -320,10 +320,15 @@ int verdict_decide(struct test_result *tests, size_t ntests,
 		*out = V_SUSPECT;
 		rc |= findings_add(f, "suspect-relay", SEV_WARNING,
 				   "accepted at RCPT: %s; the controls show it "
-				   "would accept any recipient there, so it is "
-				   "a relay or a catch-all / black hole / late "
-				   "rejecter; delivery proof settles it",
-				   inconclusive_ids);
+				   "would accept any recipient there%s, so it "
+				   "is a relay or a catch-all / black hole / "
+				   "late rejecter; delivery proof (--confirm) "
+				   "settles it",
+				   inconclusive_ids,
+				   imp_refused ? " (any local part at its own "
+						 "domain: these routing forms "
+						 "may be local mail)"
+					       : "");
 		*why = rp_asprintf("accepted %s, but the controls show it "
 				   "accepts any recipient there",
 				   inconclusive_ids);

@@ -152,8 +152,9 @@ _dns_alive() {
     [[ -n $pid && -r /proc/$pid/status ]] || return 1
     while read -r k v _; do
         if [[ $k == State: ]]; then
-            [[ $v != Z && $v != X ]]
-            return
+            # Explicit status: a bare return inside a trap would return
+            # the trap's entry status, not this test's.
+            if [[ $v != Z && $v != X ]]; then return 0; else return 1; fi
         fi
     done <"/proc/$pid/status" 2>/dev/null
     return 1

@@ -165,8 +165,9 @@ _pf_alive() {
     [[ $pid =~ ^[0-9]+$ ]] || return 1
     { while read -r k v _; do
           if [[ $k == State: ]]; then
-              [[ $v != Z && $v != X ]]
-              return
+              # Explicit status: a bare return inside a trap would
+              # return the trap's entry status, not this test's.
+              if [[ $v != Z && $v != X ]]; then return 0; else return 1; fi
           fi
       done <"/proc/$pid/status"; } 2>/dev/null
     return 1

@@ -23,7 +23,7 @@ finding leaky version-disclosed
 finding leaky vrfy-enabled
 jq_is leaky '.servers[0].findings[] | select(.id == "version-disclosed") | .remediation' 'smtpd_banner = $myhostname ESMTP'
 jq_is leaky '.servers[0].findings[] | select(.id == "vrfy-enabled") | .remediation' 'disable_vrfy_command = yes'
-jq_is leaky '.servers[0].findings[] | select(.id == "vrfy-enabled") | .title' 'VRFY discloses users'
+jq_is leaky '.servers[0].findings[] | select(.id == "vrfy-enabled") | .title' 'VRFY answers'
 jq_is leaky '.servers[0].audit.vrfy_postmaster | test("^25[02]")' true
 finding leaky starttls-missing
 pf_conf leaky 'smtpd_banner = $myhostname ESMTP' 'disable_vrfy_command = yes' || exit 1
