@@ -5,6 +5,7 @@
  * the only place that exits.
  */
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,13 @@ int main(int argc, char **argv)
 {
 	/* A peer closing mid-write must be an error value, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Many servers and sessions at once need descriptors: take what the
+	 * hard limit allows (the soft default is often 1024). */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	struct cli c;
 	char err[256];
 	if (cli_parse(argc, argv, &c, err, sizeof(err)) < 0) {

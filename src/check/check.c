@@ -43,6 +43,9 @@ struct run {
 	struct dnsbl_zones zones;
 	struct bl_run *bl;
 	struct receiver *rcv;     /* --confirm */
+	char (*arrived)[48];      /* tokens received (also before their
+				     test recorded its 250 after the dot) */
+	size_t narrived, carrived;
 	struct event *wait_timer; /* --confirm-wait */
 	bool waiting;             /* tests done, waiting for tokens */
 	struct tgt *tgts;
@@ -60,8 +63,14 @@ static size_t tokens_pending(const struct run *run)
 		for (size_t k = 0; r && k < r->nservers; k++)
 			for (size_t j = 0; j < r->servers[k].ntests; j++)
 				if (r->servers[k].tests[j].delivery ==
-				    DELIVERY_ACCEPTED_AT_DATA)
-					n++;
+				    DELIVERY_ACCEPTED_AT_DATA) {
+					bool seen = false;
+					for (size_t a = 0; a < run->narrived; a++)
+						if (strcmp(run->arrived[a],
+							   r->servers[k].tests[j].token) == 0)
+							seen = true;
+					n += !seen;
+				}
 	}
 	return n;
 }
@@ -88,6 +97,18 @@ static void on_wait_over(evutil_socket_t fd, short what, void *arg)
 static void on_token(void *arg, const char *token, const char *peer)
 {
 	struct run *run = arg;
+	/* An inline relay can deliver before it answers our final dot: keep
+	 * every token, and match them again when the check ends. */
+	if (run->narrived == run->carrived) {
+		size_t nc = run->carrived ? run->carrived * 2 : 64;
+		char(*nv)[48] = realloc(run->arrived, nc * sizeof(*nv));
+		if (nv) {
+			run->arrived = nv;
+			run->carrived = nc;
+		}
+	}
+	if (run->narrived < run->carrived)
+		snprintf(run->arrived[run->narrived++], 48, "%s", token);
 	for (size_t i = 0; i < run->ntgts; i++) {
 		struct check_result *r = run->tgts[i].res;
 		for (size_t k = 0; r && k < r->nservers; k++) {
@@ -135,6 +156,8 @@ static int add_server(struct tgt *t, const char *host,
 	struct server_result *sr = &res->servers[res->nservers];
 	memset(sr, 0, sizeof(*sr));
 	sr->host = rp_strdup(host);
+	/* Until its check decides otherwise: never "closed" by default. */
+	sr->verdict = V_UNREACHABLE;
 	snprintf(sr->address, sizeof(sr->address), "%s", addrtext);
 	sr->port = t->t.port;
 	sr->implicit_tls = t->cfg.tls == TLS_MODE_IMPLICIT;
@@ -562,6 +585,9 @@ int check_run(const struct check_config *cfg, char *const *targets,
 			goto out;
 		}
 	}
+	/* A guard count while starting: a callback that runs before its
+	 * dns_* call returns (c-ares does that) must not end the loop early. */
+	run.outstanding++;
 	for (size_t i = 0; i < ntargets; i++) {
 		struct tgt *t = &run.tgts[i];
 		if (t->t.is_ip) {
@@ -581,7 +607,8 @@ int check_run(const struct check_config *cfg, char *const *targets,
 			dns_resolve_host(run.dns, t->t.host, on_resolved, t);
 		}
 	}
-	if (run.outstanding > 0)
+	finish_one(&run); /* drop the guard */
+	if (run.outstanding > 0 || run.waiting)
 		event_base_dispatch(run.base);
 	if (run.failed) {
 		snprintf(err, errlen, "out of memory");
@@ -596,12 +623,16 @@ int check_run(const struct check_config *cfg, char *const *targets,
 		struct check_result *r = run.tgts[i].res;
 		for (size_t k = 0; k < r->nservers; k++) {
 			struct server_result *sr = &r->servers[k];
-			for (size_t j = 0; j < sr->ntests; j++)
-				if (sr->tests[j].delivery ==
-				    DELIVERY_ACCEPTED_AT_DATA)
-					sr->tests[j].delivery =
-					    DELIVERY_NOT_DELIVERED;
-			if (sr->verdict != V_UNREACHABLE)
+			for (size_t j = 0; j < sr->ntests; j++) {
+				struct test_result *t = &sr->tests[j];
+				if (t->delivery != DELIVERY_ACCEPTED_AT_DATA)
+					continue;
+				t->delivery = DELIVERY_NOT_DELIVERED;
+				for (size_t a = 0; a < run.narrived; a++)
+					if (strcmp(run.arrived[a], t->token) == 0)
+						t->delivery = DELIVERY_DELIVERED;
+			}
+			if (!sr->error) /* a session was held: decide now */
 				server_result_decide(sr, true);
 		}
 	}
@@ -613,6 +644,12 @@ int check_run(const struct check_config *cfg, char *const *targets,
 	*nout = ntargets;
 	rc = 0;
 out:
+	/* The resolver first: destroying it fails pending queries, whose
+	 * callbacks still use the targets and the blocklist run. */
+	dns_resolver_free(run.dns);
+	run.dns = NULL;
+	bl_run_free(run.bl);
+	run.bl = NULL;
 	for (size_t i = 0; i < run.ntgts; i++) {
 		struct tgt *t = &run.tgts[i];
 		for (size_t k = 0; k < t->nchecks; k++)
@@ -621,11 +658,10 @@ out:
 		check_result_free(t->res);
 	}
 	free(run.tgts);
+	free(run.arrived);
 	receiver_free(run.rcv);
 	if (run.wait_timer)
 		event_free(run.wait_timer);
-	bl_run_free(run.bl);
-	dns_resolver_free(run.dns);
 	dnsbl_zones_free(&run.zones);
 	if (run.ctx)
 		SSL_CTX_free(run.ctx);

@@ -84,6 +84,7 @@ struct server_check {
 	bool backing_off;
 	bool retry_armed;
 	bool finished;
+	bool unreachable; /* gave up before any session was ready */
 	char *first_error;
 	char helo_name[300];
 	char target_lit[80];
@@ -291,8 +292,10 @@ static int build_items(struct server_check *sc)
 			if (cfg->confirm) {
 				v.ext_user = it->token;
 				v.ext_domain = cfg->confirm_domain;
-				if (cfg->rcv)
-					receiver_expect(cfg->rcv, it->token);
+				/* No probe the receiver cannot recognise. */
+				if (cfg->rcv &&
+				    receiver_expect(cfg->rcv, it->token) < 0)
+					it->token[0] = '\0';
 			} else {
 				v.ext_user = probe_user;
 				v.ext_domain = probe_domain;
@@ -923,7 +926,7 @@ static void dispatch(struct server_check *sc)
 		if (sc->early_failures > 0 &&
 		    (sc->closings == 0 ||
 		     sc->early_failures >= sc->cfg->max_attempts)) {
-			sc->res->verdict = V_UNREACHABLE;
+			sc->unreachable = true;
 			finalize(sc);
 			return;
 		}
@@ -1071,7 +1074,7 @@ static void finalize(struct server_check *sc)
 	sort_results(res->tests, res->ntests);
 	sort_results(res->controls, res->ncontrols);
 	res->duration_ms = elapsed_ms(sc);
-	if (!sc->any_ready || res->verdict == V_UNREACHABLE) {
+	if (!sc->any_ready || sc->unreachable) {
 		res->verdict = V_UNREACHABLE;
 		res->error = rp_strdup(sc->first_error ? sc->first_error
 						       : "could not connect");

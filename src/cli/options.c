@@ -231,6 +231,20 @@ static int parse_source(struct check_config *cfg, const char *s)
 	return 0;
 }
 
+/* An address literal as RFC 5321 §4.1.3 writes it: [192.0.2.1] or
+ * [IPv6:2001:db8::1]. */
+static bool valid_literal(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 3 || n > 60 || s[0] != '[' || s[n - 1] != ']')
+		return false;
+	char ip[64];
+	snprintf(ip, sizeof(ip), "%.*s", (int)(n - 2), s + 1);
+	const char *a = strncmp(ip, "IPv6:", 5) == 0 ? ip + 5 : ip;
+	struct in6_addr x;
+	return inet_pton(a == ip ? AF_INET : AF_INET6, a, &x) == 1;
+}
+
 /* "IP:PORT" or "[IPv6]:PORT" into a socket address. */
 static int parse_listen(const char *arg, struct sockaddr_storage *ss,
 			socklen_t *len)
@@ -362,7 +376,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 				BAD("--tls-timeout takes seconds (0-3600]");
 			break;
 		case OPT_HELO:
-			if (!smtp_valid_hostname(arg) && arg[0] != '[')
+			if (!smtp_valid_hostname(arg) && !valid_literal(arg))
 				BAD("--helo must be a host name or an address "
 				    "literal, not '%.60s'", arg);
 			c->cfg.helo = arg;

@@ -226,6 +226,23 @@ static void on_mx(void *arg, enum dns_status st, const unsigned char *abuf,
 {
 	struct lookup *lk = arg;
 	struct mx_result *res = lk->res;
+	struct ares_mx_reply *mx = NULL;
+	if (st == DNS_OK) {
+		/* A CNAME-only answer (the domain is an alias, no MX at the
+		 * end) is "no MX": implicit MX, as for NODATA. */
+		int prc = ares_parse_mx_reply(abuf, alen, &mx);
+		if (prc == ARES_ENODATA)
+			st = DNS_NODATA;
+		else if (prc != ARES_SUCCESS || !mx) {
+			if (mx)
+				ares_free_data(mx);
+			res->kind = MX_ERROR;
+			snprintf(res->error, sizeof(res->error),
+				 "malformed MX answer for %s", res->domain);
+			done(lk);
+			return;
+		}
+	}
 	switch (st) {
 	case DNS_OK:
 		break;
@@ -271,17 +288,6 @@ static void on_mx(void *arg, enum dns_status st, const unsigned char *abuf,
 		res->kind = MX_ERROR;
 		snprintf(res->error, sizeof(res->error),
 			 "the MX lookup for %s failed", res->domain);
-		done(lk);
-		return;
-	}
-	struct ares_mx_reply *mx = NULL;
-	int rc = ares_parse_mx_reply(abuf, alen, &mx);
-	if (rc != ARES_SUCCESS || !mx) {
-		if (mx)
-			ares_free_data(mx);
-		res->kind = MX_ERROR;
-		snprintf(res->error, sizeof(res->error),
-			 "malformed MX answer for %s", res->domain);
 		done(lk);
 		return;
 	}

@@ -301,7 +301,7 @@ static void on_raw(void *arg, int status, int timeouts, unsigned char *abuf,
 	struct dns_resolver *r = q->r;
 	enum dns_status st = map_status(status);
 	if ((status == ARES_ECONNREFUSED || status == ARES_EBADRESP ||
-	     status == ARES_ECONNREFUSED) &&
+	     status == ARES_ESERVFAIL) &&
 	    q->attempts < TRANSPORT_RETRIES && !r->destroying) {
 		q->attempts++;
 		ares_query(r->ch, q->name, 1, q->type, on_raw, q);

@@ -15,7 +15,12 @@
 #include "smtp/receiver.h"
 
 #define MAX_LINE 2048
-#define MAX_EXPECTED 4096
+#define MAX_EXPECTED 65536
+#define MAX_PER_PEER 16         /* connections from one address */
+#define MAX_COMMANDS 200        /* per connection */
+#define LIFETIME_S 120          /* per connection, whatever it does */
+#define OUT_HIGH (16 * 1024)    /* stop reading while replies pile up */
+#define CLOSE_GRACE_S 5         /* to write a last reply before closing */
 
 struct conn;
 
@@ -41,6 +46,8 @@ struct conn {
 	struct recv_sm sm;
 	char peer[64];
 	bool closing;
+	int commands;
+	struct event *lifetime;
 	struct conn *prev, *next;
 };
 
@@ -54,6 +61,8 @@ static void conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	r->nconns--;
+	if (c->lifetime)
+		event_free(c->lifetime);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -77,21 +86,37 @@ static void say(struct conn *c, const char *reply)
 	bufferevent_write(c->bev, "\r\n", 2);
 }
 
-/* Close once the reply has been written. */
+static void on_read(struct bufferevent *bev, void *arg);
+
+/* Close once the reply has been written; read again once a client that
+ * pipelines without reading has drained what it was sent. */
 static void on_write_done(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
-	if (c->closing &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	size_t out = evbuffer_get_length(bufferevent_get_output(bev));
+	if (c->closing && out == 0) {
 		conn_free(c);
+		return;
+	}
+	if (!c->closing && out < OUT_HIGH / 2 &&
+	    !(bufferevent_get_enabled(bev) & EV_READ)) {
+		bufferevent_enable(bev, EV_READ);
+		on_read(bev, c);
+	}
 }
 
+/* A client that never reads must not hold the connection: give the last
+ * reply a few seconds, then the write timeout frees it. */
 static void close_after_reply(struct conn *c)
 {
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 		conn_free(c);
+		return;
+	}
+	struct timeval tv = {CLOSE_GRACE_S, 0};
+	bufferevent_set_timeouts(c->bev, NULL, &tv);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -99,6 +124,11 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	while (!c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) > OUT_HIGH) {
+			/* Back-pressure: no more replies until it reads. */
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
 		size_t n = 0;
 		char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
 		if (!line) {
@@ -110,6 +140,13 @@ static void on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		char reply[512];
+		if (!recv_sm_in_data(&c->sm) && ++c->commands > MAX_COMMANDS) {
+			free(line);
+			say(c, "421 4.7.0 too many commands");
+			c->r->stats.rejected++;
+			close_after_reply(c);
+			return;
+		}
 		enum recv_event ev = n > MAX_LINE
 			? (snprintf(reply, sizeof(reply), "500 5.5.2 line too long"),
 			   RECV_CLOSE)
@@ -136,13 +173,27 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 	if (what & BEV_EVENT_TIMEOUT) {
+		if (c->closing) { /* the last reply could not be written */
+			conn_free(c);
+			return;
+		}
 		say(c, "421 4.4.2 timeout");
-		bufferevent_set_timeouts(bev, NULL, NULL);
 		close_after_reply(c);
 		return;
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
 		conn_free(c);
+}
+
+static void on_lifetime(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (c->closing) {
+		conn_free(c);
+		return;
+	}
+	say(c, "421 4.4.2 connection time limit");
+	close_after_reply(c);
 }
 
 static void on_accept(struct evconnlistener *lis, evutil_socket_t fd,
@@ -182,6 +233,17 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr,
 			  c->peer, sizeof(c->peer));
 	(void)salen;
+	int same = 0;
+	for (struct conn *o = r->conns; o; o = o->next)
+		if (o != c && strcmp(o->peer, c->peer) == 0)
+			same++;
+	if (same >= MAX_PER_PEER)
+		busy = true;
+	c->lifetime = evtimer_new(r->cfg.base, on_lifetime, c);
+	if (c->lifetime) {
+		struct timeval life = {LIFETIME_S, 0};
+		evtimer_add(c->lifetime, &life);
+	}
 	recv_sm_init(&c->sm, r->domain, r->hostname, r->cfg.max_message, want, r);
 	bufferevent_setcb(bev, on_read, on_write_done, on_event, c);
 	bufferevent_setwatermark(bev, EV_READ, 0, 64 * 1024);

@@ -2,8 +2,10 @@
  * net/receiver: relayprobe's built-in SMTP receiver on the event loop. It
  * listens while a check with --confirm runs, takes mail only for tokens a
  * test is waiting for (smtp/receiver decides), and reports each token that
- * arrives. Limits: line length, message size, concurrent connections, new
- * connections per second, and a timeout per connection.
+ * arrives. Limits: line length, message size, concurrent connections (64,
+ * 16 per address), new connections per second, 200 commands and 120 s per
+ * connection, an idle timeout, and no reading while replies pile up for a
+ * client that does not read them.
  *
  * Ownership: the caller owns the receiver; receiver_free closes every
  * connection. Callbacks run from the loop and must not free the receiver.

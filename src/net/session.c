@@ -193,6 +193,8 @@ static void bev_read(struct bufferevent *bev, void *arg)
 	struct session *s = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	char buf[READ_CHUNK];
+	unsigned long replies0 = smtp_client_replies(s->client);
+	enum smtp_client_state st0 = smtp_client_state(s->client);
 	while (!s->closed && bev == s->bev && !s->tls_handshaking) {
 		int n = evbuffer_remove(in, buf, sizeof(buf));
 		if (n <= 0)
@@ -201,7 +203,15 @@ static void bev_read(struct bufferevent *bev, void *arg)
 			s->t_greeting = since(s);
 		smtp_client_feed(s->client, buf, (size_t)n);
 	}
-	arm_timer(s);
+	/* Restart the phase timer only on progress (a complete reply or a new
+	 * state): a server dripping one byte at a time must not keep a phase
+	 * alive forever. */
+	if (s->closed)
+		return;
+	if (smtp_client_replies(s->client) != replies0 ||
+	    smtp_client_state(s->client) != st0 ||
+	    !evtimer_pending(s->timer, NULL))
+		arm_timer(s);
 }
 
 static void record_tls(struct session *s)

@@ -108,8 +108,14 @@ void classify_reply(const struct smtp_reply *r, bool at_mail,
 		out->reason = R_CONNECTION;
 		return;
 	}
-	if (r->code >= 200 && r->code < 400) {
+	if (r->code >= 200 && r->code < 300) {
 		out->outcome = OUT_ACCEPTED;
+		return;
+	}
+	if (r->code >= 300 && r->code < 400) {
+		/* No 3xx is a valid answer to MAIL or RCPT. */
+		out->outcome = OUT_ERROR;
+		out->reason = R_CONNECTION;
 		return;
 	}
 	char *text = smtp_reply_text(r);

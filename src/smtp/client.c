@@ -46,6 +46,7 @@ struct smtp_client {
 	bool pipelining;
 	bool closed_reported;
 	enum smtp_injection injection;
+	unsigned long replies;
 	size_t unconsumed; /* bytes left in the current feed after a reply */
 };
 
@@ -502,6 +503,7 @@ static void on_txn_reply(struct smtp_client *c, enum cmd k,
 
 static void on_reply(struct smtp_client *c, struct smtp_reply *r)
 {
+	c->replies++;
 	smtp_reply_clear(&c->last);
 	if (smtp_reply_copy(&c->last, r) < 0) {
 		finish(c, SMTP_FAIL_INTERNAL, "out of memory");
@@ -815,4 +817,9 @@ bool smtp_client_used_helo(const struct smtp_client *c)
 const struct smtp_reply *smtp_client_last_reply(const struct smtp_client *c)
 {
 	return c->last.code ? &c->last : NULL;
+}
+
+unsigned long smtp_client_replies(const struct smtp_client *c)
+{
+	return c->replies;
 }

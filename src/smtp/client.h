@@ -164,6 +164,9 @@ const char *smtp_failure_name(enum smtp_failure f);
 /* True while a reply is owed by the server (arm a timeout). */
 bool smtp_client_waiting(const struct smtp_client *c);
 bool smtp_client_tls_active(const struct smtp_client *c);
+/* Complete replies received so far: progress, for timeouts that must not
+ * be reset by a server dripping bytes. */
+unsigned long smtp_client_replies(const struct smtp_client *c);
 const struct smtp_reply *smtp_client_greeting(const struct smtp_client *c);
 /* The final EHLO reply's capabilities (after TLS if TLS was used). */
 const struct smtp_ehlo *smtp_client_ehlo(const struct smtp_client *c);

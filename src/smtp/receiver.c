@@ -22,6 +22,11 @@ void recv_sm_init(struct recv_sm *sm, const char *domain, const char *hostname,
 	sm->state = ST_READY;
 }
 
+bool recv_sm_in_data(const struct recv_sm *sm)
+{
+	return sm->state == ST_DATA;
+}
+
 void recv_sm_greeting(const struct recv_sm *sm, char *reply, size_t sz)
 {
 	snprintf(reply, sz, "220 %s relayprobe receiver ready", sm->hostname);

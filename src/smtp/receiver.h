@@ -44,6 +44,8 @@ struct recv_sm {
 void recv_sm_init(struct recv_sm *sm, const char *domain, const char *hostname,
 		  size_t max_message, bool (*want)(void *, const char *),
 		  void *arg);
+/* True while message lines are being read (they are not commands). */
+bool recv_sm_in_data(const struct recv_sm *sm);
 /* The 220 greeting. */
 void recv_sm_greeting(const struct recv_sm *sm, char *reply, size_t sz);
 /*

@@ -91,9 +91,11 @@ int smtp_reply_copy(struct smtp_reply *dst, const struct smtp_reply *src);
 /* Lines joined with "\n" into a new heap string (NULL on failure). */
 char *smtp_reply_text(const struct smtp_reply *r);
 /* Class helpers on the code. */
+/* 2xx: the only success for MAIL, RCPT and end-of-data (RFC 5321 §4.3.2;
+ * DATA's 354 is checked by itself). */
 static inline bool smtp_reply_ok(const struct smtp_reply *r)
 {
-	return r->code >= 200 && r->code < 400;
+	return r->code >= 200 && r->code < 300;
 }
 /* Parses a whole buffer holding exactly one reply (tests, fuzzing). */
 int smtp_reply_parse_one(const char *data, size_t len, struct smtp_reply *out,
