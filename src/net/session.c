@@ -269,6 +269,9 @@ static void bev_event(struct bufferevent *bev, short what, void *arg)
 				return;
 			}
 			smtp_client_tls_done(s->client, true, NULL);
+			/* The phase changed without a write (the injection
+			 * probe listens first): re-arm for the new phase. */
+			arm_timer(s);
 			bev_read(s->bev, s);
 			return;
 		}
