@@ -47,6 +47,7 @@ struct smtp_client {
 	bool closed_reported;
 	enum smtp_injection injection;
 	unsigned long replies;
+	bool idle_after_pop; /* the last reply was the only one owed */
 	size_t unconsumed; /* bytes left in the current feed after a reply */
 };
 
@@ -518,6 +519,7 @@ static void on_reply(struct smtp_client *c, struct smtp_reply *r)
 	memmove(c->pending, c->pending + 1,
 		(c->npending - 1) * sizeof(c->pending[0]));
 	c->npending--;
+	c->idle_after_pop = c->npending == 0;
 
 	if (k == CMD_QUIT) {
 		finish(c, SMTP_FAIL_NONE, NULL);
@@ -620,9 +622,20 @@ void smtp_client_feed(struct smtp_client *c, const char *data, size_t len)
 		data += used;
 		len -= used;
 		c->unconsumed = len;
+		c->idle_after_pop = false;
 		on_reply(c, &r);
 		smtp_reply_clear(&r);
 		c->unconsumed = 0;
+		if (!over(c) && c->idle_after_pop && len > 0 &&
+		    c->state != SMTP_ST_TLS_HANDSHAKE) {
+			/* Nothing was owed, yet more came with that reply:
+			 * the server talks out of turn (or replies before
+			 * commands), and would desynchronise every answer. */
+			finish(c, SMTP_FAIL_PROTOCOL,
+			       "server sent data before it was asked (out of "
+			       "turn)");
+			return;
+		}
 	}
 }
 

@@ -146,6 +146,22 @@ static void feed(struct rec *r, const char *s)
 	smtp_client_feed(r->c, s, strlen(s));
 }
 
+/* Feeds single-line replies one at a time, as a server answering one
+ * command at a time sends them (several in one chunk without pipelining
+ * is talking out of turn). */
+static void feed_each(struct rec *r, const char *lines)
+{
+	const char *p = lines;
+	while (*p) {
+		const char *e = strstr(p, "\r\n");
+		size_t n = e ? (size_t)(e - p) + 2 : strlen(p);
+		char one[512];
+		snprintf(one, sizeof(one), "%.*s", (int)n, p);
+		feed(r, one);
+		p += n;
+	}
+}
+
 static void feed_bytes(struct rec *r, const char *s)
 {
 	for (size_t i = 0; s[i]; i++)
@@ -299,7 +315,7 @@ static void queued_before_ready(void **state)
 	expect_out(r, "MAIL FROM:<2@a>\r\n");
 	assert_int_equal(r->ndone, 1);
 	assert_int_equal(r->idle, 0);
-	feed(r, "250 ok\r\n250 ok\r\n250 ok\r\n");
+	feed_each(r, "250 ok\r\n250 ok\r\n250 ok\r\n");
 	expect_out(r, "RCPT TO:<2@b>\r\nRSET\r\n");
 	assert_int_equal(r->ndone, 2);
 	assert_string_equal(r->done[1]->mail, "<2@a>");
@@ -852,9 +868,9 @@ static void callbacks_drive_the_queue(void **state)
 	feed(r, "220 mx ESMTP\r\n");
 	feed(r, EHLO_PLAIN);
 	expect_out(r, "EHLO " HELO_NAME "\r\nMAIL FROM:<idle@a>\r\n");
-	feed(r, "250 ok\r\n250 ok\r\n250 ok\r\n");
+	feed_each(r, "250 ok\r\n250 ok\r\n250 ok\r\n");
 	expect_out(r, "RCPT TO:<idle@b>\r\nRSET\r\nMAIL FROM:<idle@a>\r\n");
-	feed(r, "250 ok\r\n250 ok\r\n250 ok\r\n");
+	feed_each(r, "250 ok\r\n250 ok\r\n250 ok\r\n");
 	expect_out(r, "RCPT TO:<idle@b>\r\nRSET\r\nQUIT\r\n");
 	assert_int_equal(r->ndone, 2);
 	assert_int_equal(r->idle, 3);
@@ -878,7 +894,7 @@ static void callbacks_drive_the_queue(void **state)
 	assert_int_equal(smtp_client_add_txn(r->c, "<a@b>", "<c@d>", NULL), 0);
 	assert_int_equal(smtp_client_add_txn(r->c, "<e@f>", "<g@h>", NULL), 0);
 	expect_out(r, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRSET\r\n");
-	feed(r, "250 ok\r\n250 ok\r\n250 ok\r\n");
+	feed_each(r, "250 ok\r\n250 ok\r\n250 ok\r\n");
 	expect_out(r, "QUIT\r\n");
 	feed(r, "221 bye\r\n");
 	expect_closed(r, SMTP_FAIL_NONE);
@@ -936,7 +952,7 @@ static void rset_refused_quit_from_txn_done(void **state)
 	r->done_quits = true;
 	to_ready(r, EHLO_PLAIN);
 	assert_int_equal(smtp_client_add_txn(r->c, "<a@b>", "<c@d>", NULL), 0);
-	feed(r, "250 ok\r\n250 ok\r\n");
+	feed_each(r, "250 ok\r\n250 ok\r\n");
 	feed(r, "500 5.5.1 what?\r\n");
 	assert_int_equal(r->ndone, 1);
 	expect_closed(r, SMTP_FAIL_NONE);
@@ -1057,9 +1073,21 @@ static void default_helo_name(void **state)
 	free_rec(r);
 }
 
+/* A reply arriving with another when nothing more was owed: out of turn. */
+static void out_of_turn_is_protocol_error(void **state)
+{
+	(void)state;
+	struct rec *r = new_rec(SMTP_TLS_NEVER);
+	feed(r, "220 mx ESMTP\r\n250 ready before you asked\r\n");
+	assert_int_equal(r->closed, 1);
+	assert_int_equal(r->fail, SMTP_FAIL_PROTOCOL);
+	free_rec(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(out_of_turn_is_protocol_error),
 	    cmocka_unit_test(greeting_sends_ehlo),
 	    cmocka_unit_test(plain_transaction),
 	    cmocka_unit_test(queued_before_ready),
