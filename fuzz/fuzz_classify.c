@@ -8,7 +8,7 @@
  * MAIL and the rest for RCPT; the same bytes are also parsed as wire
  * replies.
  *
- * Checks: 2xx/3xx is accepted with reason none; code 0 is an error;
+ * Checks: 2xx is accepted with reason none; code 0 and 3xx are errors;
  * 530/538 are auth- or tls-required; an outcome always has a reason that
  * belongs to it; names exist; classify_txn decides at MAIL exactly when
  * MAIL was not accepted.
@@ -30,11 +30,13 @@ static void check(const struct smtp_reply *r, bool at_mail,
 	FZ_CHECK(c->at_mail == at_mail);
 	switch (c->outcome) {
 	case OUT_ACCEPTED:
-		FZ_CHECK(r->code >= 200 && r->code < 400);
+		FZ_CHECK(r->code >= 200 && r->code < 300);
 		FZ_CHECK(c->reason == R_NONE);
 		break;
 	case OUT_ERROR:
-		FZ_CHECK(r->code == 0 && c->reason == R_CONNECTION);
+		/* no answer, or a 3xx, which is no answer to MAIL/RCPT */
+		FZ_CHECK(r->code == 0 || (r->code >= 300 && r->code < 400));
+		FZ_CHECK(c->reason == R_CONNECTION);
 		break;
 	case OUT_TLS_REQUIRED:
 		FZ_CHECK(c->reason == R_TLS);
@@ -61,9 +63,9 @@ static void check(const struct smtp_reply *r, bool at_mail,
 		FZ_CHECK(!"classify never skips");
 		break;
 	}
-	if (r->code >= 200 && r->code < 400)
+	if (r->code >= 200 && r->code < 300)
 		FZ_CHECK(c->outcome == OUT_ACCEPTED);
-	if (r->code == 0)
+	if (r->code == 0 || (r->code >= 300 && r->code < 400))
 		FZ_CHECK(c->outcome == OUT_ERROR);
 	/* Known bug: a 5xx whose text says "greylist" is deferred. */
 	if (fz_known_bugs() && r->code >= 500 && r->code <= 599)

@@ -2,13 +2,14 @@
  * fuzz_client: the sans-I/O SMTP client state machine (smtp/client) run by
  * a script from the input: bytes from the server (raw, or well-formed
  * replies from a table so the fuzzer gets past the greeting), EOF, TLS
- * handshake results, transactions added, QUIT, adapter failures, and
- * callbacks that add work or quit from inside the machine, as the real
- * scheduler does.
+ * handshake results, transactions added (plain, with a message for DATA,
+ * single commands such as VRFY), QUIT, adapter failures, the STARTTLS
+ * injection probe and its timeout, and callbacks that add work or quit
+ * from inside the machine, as the real scheduler does.
  *
  * Checks: the closed callback runs at most once and only when the session
- * is over; an over session owes no reply; every command written is one
- * CRLF-terminated line (a server cannot make us inject a second command);
+ * is over; an over session owes no reply; every write is whole CRLF lines
+ * (never a bare CR or LF); the reply count never goes down;
  * start_tls runs only in the TLS handshake state and ready only when
  * ready; transcript lines are escaped; finished transactions come back one
  * at a time.
@@ -28,7 +29,7 @@ struct rec {
 	bool idle_quits;
 	bool done_quits;
 	int done;
-	int depth; /* callbacks re-entering add_txn/quit */
+	unsigned long replies; /* smtp_client_replies, never decreasing */
 };
 
 static const char *const addrs[] = {
@@ -55,6 +56,12 @@ static void check_state(struct rec *r)
 	const struct smtp_reply *last = smtp_client_last_reply(r->c);
 	if (last)
 		FZ_CHECK(last->code >= 200 && last->code <= 599);
+	enum smtp_injection inj = smtp_client_injection(r->c);
+	FZ_CHECK(inj == SMTP_INJ_NOT_TESTED || inj == SMTP_INJ_SAFE ||
+		 inj == SMTP_INJ_PLAINTEXT || inj == SMTP_INJ_IN_TLS);
+	unsigned long n = smtp_client_replies(r->c);
+	FZ_CHECK(n >= r->replies);
+	r->replies = n;
 	const struct smtp_ehlo *e = smtp_client_ehlo(r->c);
 	FZ_CHECK(e != NULL);
 	if (e->name)
@@ -68,17 +75,38 @@ static int op_write(void *arg, const char *data, size_t len)
 {
 	struct rec *r = arg;
 	r->writes++;
+	/* Whole CRLF lines (a command, the injection probe's pair, a
+	 * message): never a bare CR or LF. */
 	FZ_CHECK(len >= 2 && data[len - 2] == '\r' && data[len - 1] == '\n');
-	for (size_t i = 0; i + 2 < len; i++)
-		FZ_CHECK(data[i] != '\r' && data[i] != '\n');
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\r')
+			FZ_CHECK(i + 1 < len && data[i + 1] == '\n');
+		if (data[i] == '\n')
+			FZ_CHECK(i > 0 && data[i - 1] == '\r');
+	}
 	if (r->write_fail_at && r->writes == r->write_fail_at)
 		return -1;
 	return 0;
 }
 
+static const char *const messages[] = {
+    "Subject: probe\r\n\r\nbody\r\n",
+    "Subject: dots\r\n\r\n.\r\n..\r\n.leading dot\r\n",
+    "",
+};
+
 static void add(struct rec *r, int i)
 {
-	(void)smtp_client_add_txn(r->c, addrs[i % 6], addrs[(i + 1) % 6], r);
+	if (i >= 13)
+		(void)smtp_client_add_cmd(r->c, i == 13 ? "VRFY postmaster"
+						       : "EXPN staff", r);
+	else if (i >= 10)
+		(void)smtp_client_add_txn_data(r->c, addrs[i % 6],
+					       addrs[(i + 1) % 6],
+					       messages[i - 10], r);
+	else
+		(void)smtp_client_add_txn(r->c, addrs[i % 6],
+					  addrs[(i + 1) % 6], r);
 }
 
 static void op_ready(void *arg)
@@ -192,6 +220,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.idle_adds = (cb >> 2) & 7;
 	r.idle_quits = cb & 0x20;
 	r.done_quits = cb & 0x40;
+	conf.inject_probe = cb & 0x80;
 	r.c = smtp_client_new(&conf, &ops, &r);
 	if (!r.c)
 		return 0;
@@ -241,6 +270,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				smtp_client_fail(r.c, SMTP_FAIL_CONNECT, "refused");
 			else if (k < 8)
 				smtp_client_fail(r.c, SMTP_FAIL_DROPPED, "reset");
+			else if (k == 15)
+				smtp_client_inject_timeout(r.c);
 			else {
 				struct smtp_txn *t = smtp_client_take_unfinished(r.c);
 				if (t) {

@@ -112,6 +112,17 @@ write("client", "write-fails", b"\x24\x21" + canned(0, 2, 3, 4))
 write("client", "idle-adds", b"\x04\x0d" + canned(0, 2) + canned(3, 4, 3) * 4 + b"\x08" + canned(10))
 write("client", "quit-early", b"\x04\x00\x08" + canned(0) + b"\x07\x08")
 write("client", "small-limits-long", b"\x0c\x21" + raw(b"220 " + b"x" * 100 + b"\r\n"))
+# add op: op>>4 10-12 a transaction with a message (DATA), 13-14 VRFY/EXPN
+write("client", "data", b"\x04\x20" + canned(0, 2) + b"\xa7" + canned(3, 3) + raw(b"354 go ahead\r\n")
+      + canned(3, 3) + canned(10))
+write("client", "data-pipelined", b"\x04\x20" + canned(0, 1) + b"\xb7" + canned(3, 3) + raw(b"354 go\r\n")
+      + canned(3, 3, 10))
+write("client", "vrfy", b"\x04\x20" + canned(0, 2) + b"\xd7" + raw(b"252 2.0.0 postmaster\r\n") + b"\xe7"
+      + raw(b"502 5.5.1 no\r\n") + canned(10))
+# callbacks bit 0x80: the STARTTLS injection probe; 0xf9 = inject timeout
+write("client", "inject-safe", b"\x05\xa1" + canned(0, 1, 6) + b"\x16\xf9" + canned(1, 3, 4, 3, 10))
+write("client", "inject-in-tls", b"\x05\xa1" + canned(0, 1, 6) + b"\x16" + canned(3) + canned(1, 3, 4, 3, 10))
+write("client", "inject-plaintext", b"\x05\xa1" + canned(0, 1) + raw(b"220 go\r\n250 ok\r\n"))
 write("client", "take-unfinished", b"\x04\x21" + canned(0, 2) + b"\x07\x07\x17" + b"\xa9\xb9\xc9")
 
 # --- target: [default port: 2 bytes][text] ------------------------------------
@@ -155,6 +166,8 @@ zones = {
     "bad-section": b"[a]\n[.example]\n[a..b]\n[]\n",
     "empty": b"",
     "only-comments": b"# nothing\n   # here\n",
+    "test-names": b"[dbl.example.org]\nkind = domain\ntest-listed = dbltest.com\ntest-unlisted = example.com\n"
+                  b"code 127.0.1.2 = spam\n[x.example]\ntest-listed = 1.2.3.4\ntest-listed = a.b\n",
 }
 for name, data in zones.items():
     write("zones", name, data)

@@ -11,7 +11,7 @@
 #   valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect,possible
 #            --error-exitcode=97 --log-file=build-valgrind/vg-logs/%p.log
 # and runs each test script directly (CTest would set RELAYPROBE itself).
-# Timeouts and delays of test_hostile.sh are scaled (HOSTILE_SCALE=3) and
+# Timeouts and delays of test_hostile.sh are scaled (HOSTILE_SCALE=4) and
 # its RSS bound raised to what valgrind itself needs; every other test runs
 # as it is. Exit status 0 only when every test passed and every valgrind
 # log is clean (no error, no definite/indirect/possible leak); the logs
@@ -48,14 +48,15 @@ for s in "${scripts[@]}"; do
   [ -f "$s" ] || { echo "valgrind: no such test: $s" >&2; status=1; continue; }
   echo "== $s (relayprobe under valgrind)"
   start=$SECONDS
-  if RELAYPROBE=$wrapper SRCDIR=$root HOSTILE_SCALE=${HOSTILE_SCALE:-3} \
+  if RELAYPROBE=$wrapper SRCDIR=$root HOSTILE_SCALE=${HOSTILE_SCALE:-4} \
      HOSTILE_MAX_RSS_KB=${HOSTILE_MAX_RSS_KB:-524288} HOSTILE_JOBS=${HOSTILE_JOBS:-4} \
      bash "$s" >"$logs/$(basename "$s" .sh).out" 2>&1; then
     echo "   passed ($((SECONDS - start)) s): $(tail -n 1 "$logs/$(basename "$s" .sh).out")"
   else
     status=1
-    echo "   FAILED ($((SECONDS - start)) s): $(grep -E 'passed, .* failed' "$logs/$(basename "$s" .sh).out" | tail -n 1)"
-    grep -E '^not ok' -A1 "$logs/$(basename "$s" .sh).out" | head -n 20 | sed 's/^/     /'
+    out=$logs/$(basename "$s" .sh).out
+    echo "   FAILED ($((SECONDS - start)) s): $(grep -E 'passed, .* failed' "$out" | tail -n 1 || true)"
+    { grep -E '^not ok' -A1 "$out" || tail -n 5 "$out"; } | head -n 20 | sed 's/^/     /' || true
   fi
 done
 

@@ -210,7 +210,7 @@ hx_case ehlo_1000_caps ehlo-1000-caps "" "$GUARD"
 hx_case reply_too_large reply-too-large "" "$GUARD"
 # Every reply as large as the limits allow, all techniques: the transcript
 # and the results hold a lot of escaped text, still under the bound.
-hx_case fat_replies fat-replies "" "$(x 40)" --all
+hx_case fat_replies fat-replies "" "$(x 60)" --all
 
 # Malformed replies.
 hx_case code_change code-change "" "$GUARD"
@@ -380,13 +380,30 @@ fi
 # bytes read as answers to the next commands.
 if has_case talk_first; then unreachable talk_first '^protocol-error: '; fi
 if has_case extra_replies; then unreachable extra_replies '^protocol-error: '; fi
-if has_case flood && known_bug flood "a continuous stream of unsolicited 250s arriving in separate reads is taken as answers (smtp/client.c: out-of-turn detection works per read)"; then unreachable flood '^protocol-error: '; fi
+if has_case flood; then
+	# Usually caught out of turn (protocol error). Known limit: when the
+	# stream is split across reads the 250s can still be read as answers
+	# (detection is per read); even then it must never be called open.
+	if jq -e '.verdict == "unreachable"' "$RP_OUT/flood.json" >/dev/null 2>&1; then
+		unreachable flood '^protocol-error: '
+	else
+		hx_check flood 1
+		jq_is flood '.verdict != "open"' true
+	fi
+fi
 if has_case flood_after_ehlo; then
-	# Ready after the EHLO reply; each test then meets the flood.
-	hx_check flood_after_ehlo 1
-	jq_is flood_after_ehlo .verdict inconclusive
-	jq_is flood_after_ehlo "$RESULTS" error
-	jq_is flood_after_ehlo '.servers[0].tests[] | select(.id == "T02") | .note | test("out of turn")' true
+	# Ready after the EHLO reply, then each test meets the flood:
+	# inconclusive with every test in error. Should the EHLO reply and the
+	# flood come in one read (a slow machine), the session fails before
+	# it is ready: unreachable. Either way, out of turn.
+	if jq -e '.verdict == "unreachable"' "$RP_OUT/flood_after_ehlo.json" >/dev/null 2>&1; then
+		unreachable flood_after_ehlo 'out of turn'
+	else
+		hx_check flood_after_ehlo 1
+		jq_is flood_after_ehlo .verdict inconclusive
+		jq_is flood_after_ehlo "$RESULTS" error
+		jq_is flood_after_ehlo '.servers[0].tests[] | select(.id == "T02") | .note | test("out of turn")' true
+	fi
 fi
 
 if has_case reset_mid_reply; then unreachable reset_mid_reply '^dropped: .*reset'; fi
