@@ -90,7 +90,7 @@
 #    A control socket ($DNS_ROOT/unbound.ctl) serves dns_flush.
 #  * Own config, pid and log files for every daemon under $DNS_ROOT; the
 #    system's nsd/unbound/rbldnsd (/etc, /run, services) and /etc/resolv.conf
-#    are never used.  Ports: random, in 20000-60000, free for both UDP and
+#    are never used.  Ports: random, in 10000-31999 (below the ephemeral range), free for both UDP and
 #    TCP; a daemon that loses a bind race is restarted on another port.
 #  * Daemons run in the foreground as children of the test shell, stdin/
 #    stdout/stderr redirected (they never hold a test's output pipe), and
@@ -188,12 +188,12 @@ _dns_port_in_use() {
     [[ -n "$(ss -lunH "sport = :$1" 2>/dev/null)$(ss -ltnH "sport = :$1" 2>/dev/null)" ]]
 }
 
-# Set _dns_port to a random port in 20000-60000, free for UDP and TCP, not
+# Set _dns_port to a random port in 10000-31999 (below the ephemeral range), free for UDP and TCP, not
 # handed out before (not in $(...): it records the ports it hands out).
 _dns_free_port() {
     local i p
     for ((i = 0; i < 200; i++)); do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40001 ))
+        p=$(( 10000 + (RANDOM * 32768 + RANDOM) % 22000 ))  # below the ephemeral range (32768+): no outgoing socket can hold it
         [[ $_DNS_PORTS == *" $p "* ]] && continue
         _dns_port_in_use "$p" && continue
         _DNS_PORTS+="$p "

@@ -110,7 +110,7 @@
 #   ex_log NAME         print the instance's mainlog (+ paniclog, stderr).
 #   ex_port NAME / ex_addr NAME / ex_dir NAME (instance dir) / ex_conf NAME
 #                       (path of its exim.conf) / ex_pid NAME (daemon PID).
-#   ex_free_port        print a random TCP port in 20000-60000 nobody uses.
+#   ex_free_port        print a random TCP port in 10000-31999 (below the ephemeral range) nobody uses.
 #   ex_fetch            download + unpack Exim now (ex_start does it too);
 #                       prints the path of the exim4 binary.
 #
@@ -179,7 +179,7 @@ _ex_port_in_use() {
 ex_free_port() {
     local i p
     for ((i = 0; i < 200; i++)); do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40001 ))
+        p=$(( 10000 + (RANDOM * 32768 + RANDOM) % 22000 ))  # below the ephemeral range (32768+): no outgoing socket can hold it
         _ex_port_in_use "$p" && continue
         if compgen -G "$EX_ROOT/*/port" >/dev/null &&
            grep -qxF "$p" "$EX_ROOT"/*/port 2>/dev/null; then
@@ -581,7 +581,7 @@ ex_start() {
         rc=0
         _ex_launch "$name" "$idir" "$addr" "$p" || rc=$?
         ((rc == 0)) && return 0
-        if grep -qs 'Address already in use' "$idir/log/paniclog" "$idir/daemon.log" &&
+        if grep -rqs 'Address already in use' "$idir/log" "$idir/daemon.log" &&
            ((attempt < tries)); then
             _ex_err "ex_start $name: lost a race for port $p, retrying"
             ex_stop "$name" 2>/dev/null || true

@@ -96,7 +96,7 @@
 #   os_log NAME         print the instance's log (smtpd's stderr).
 #   os_port NAME / os_addr NAME / os_dir NAME (instance dir) / os_conf NAME
 #                       (path of its smtpd.conf) / os_pid NAME (daemon PID).
-#   os_free_port        print a random TCP port in 20000-60000 nobody uses.
+#   os_free_port        print a random TCP port in 10000-31999 (below the ephemeral range) nobody uses.
 #   os_fetch            download + unpack OpenSMTPD now (os_start does it
 #                       too); prints the path of the smtpd binary.
 #
@@ -163,7 +163,7 @@ _os_port_in_use() {
 os_free_port() {
     local i p
     for ((i = 0; i < 200; i++)); do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40001 ))
+        p=$(( 10000 + (RANDOM * 32768 + RANDOM) % 22000 ))  # below the ephemeral range (32768+): no outgoing socket can hold it
         _os_port_in_use "$p" && continue
         if compgen -G "$OS_ROOT/*/port" >/dev/null &&
            grep -qxF "$p" "$OS_ROOT"/*/port 2>/dev/null; then

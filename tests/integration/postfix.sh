@@ -121,7 +121,7 @@
 #   pf_port NAME / pf_addr NAME / pf_dir NAME (config dir) / pf_tls_cert
 #                       (PEM of the self-signed certificate, to pin/verify;
 #                       the same as pf_cert selfsigned).
-#   pf_free_port        print a random TCP port in 20000-60000 nobody listens on.
+#   pf_free_port        print a random TCP port in 10000-31999 (below the ephemeral range) nobody listens on.
 #
 # Environment: PF_ROOT (default: mktemp -d, created when this file is
 # sourced, exported), PF_SINK (default 9), PF_START_TIMEOUT (default 15 s),
@@ -210,7 +210,7 @@ _pf_port_in_use() {
 pf_free_port() {
     local i p
     for ((i = 0; i < 200; i++)); do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40001 ))
+        p=$(( 10000 + (RANDOM * 32768 + RANDOM) % 22000 ))  # below the ephemeral range (32768+): no outgoing socket can hold it
         _pf_port_in_use "$p" && continue
         # Also skip ports already assigned to (maybe not yet listening)
         # instances of this PF_ROOT.
