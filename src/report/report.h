@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "check/result.h"
 
 struct report_options {
@@ -33,6 +35,11 @@ const struct report_ops *report_find(const char *name);
  * `blocklist`). */
 void report_blocklist_line(FILE *out, const struct bl_entry *e,
 			   const char *indent);
+
+/* The JSON document of one target's result, exactly as `check --json`
+ * prints it for one target (schema relayprobe/1; serve stores and serves
+ * it). The caller owns it; NULL when out of memory. */
+json_t *report_result_json(const struct check_result *r);
 
 extern const struct report_ops report_text;
 extern const struct report_ops report_json;

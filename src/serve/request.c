@@ -1,6 +1,7 @@
 #include "serve/request.h"
 
 #include <ctype.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,12 +35,10 @@ static bool port_allowed(const struct serve_policy *p, uint16_t port)
 	return false;
 }
 
-enum request_error request_check_target(const char *target,
-					const struct serve_policy *p,
-					char *norm, size_t normlen, char *err,
-					size_t errlen)
+/* Trimmed, lower-cased copy. */
+static enum request_error trim_lower(const char *target, char *buf,
+				     size_t buflen, char *err, size_t errlen)
 {
-	char buf[300];
 	while (*target == ' ' || *target == '\t')
 		target++;
 	size_t n = strlen(target);
@@ -47,11 +46,53 @@ enum request_error request_check_target(const char *target,
 		n--;
 	if (n == 0)
 		FAIL(REQ_BAD, "target is empty");
-	if (n >= sizeof(buf))
+	if (n >= buflen)
 		FAIL(REQ_BAD, "target is too long");
 	for (size_t i = 0; i < n; i++)
 		buf[i] = (char)tolower((unsigned char)target[i]);
 	buf[n] = '\0';
+	return REQ_OK;
+}
+
+static enum request_error format_norm(const struct target *t, char *norm,
+				      size_t normlen, char *err,
+				      size_t errlen)
+{
+	int w;
+	if (!t->port_given)
+		w = snprintf(norm, normlen, "%s", t->host);
+	else if (t->family == AF_INET6)
+		w = snprintf(norm, normlen, "[%s]:%u", t->host, t->port);
+	else
+		w = snprintf(norm, normlen, "%s:%u", t->host, t->port);
+	if (w < 0 || (size_t)w >= normlen)
+		FAIL(REQ_BAD, "target is too long");
+	return REQ_OK;
+}
+
+enum request_error request_normalize_target(const char *target,
+					    uint16_t default_port, char *norm,
+					    size_t normlen, char *err,
+					    size_t errlen)
+{
+	char buf[300];
+	struct target t;
+	char terr[256];
+	if (trim_lower(target, buf, sizeof(buf), err, errlen) != REQ_OK)
+		return REQ_BAD;
+	if (target_parse(buf, default_port, &t, terr, sizeof(terr)) < 0)
+		FAIL(REQ_BAD, "%s", terr);
+	return format_norm(&t, norm, normlen, err, errlen);
+}
+
+enum request_error request_check_target(const char *target,
+					const struct serve_policy *p,
+					char *norm, size_t normlen, char *err,
+					size_t errlen)
+{
+	char buf[300];
+	if (trim_lower(target, buf, sizeof(buf), err, errlen) != REQ_OK)
+		return REQ_BAD;
 	/* Loose IPv4 spellings first: target_parse would take "0x7f.1" for
 	 * a host name, and a resolver might read it as 127.0.0.1. */
 	char host[300];
@@ -91,16 +132,7 @@ enum request_error request_check_target(const char *target,
 			     "public mail servers only)",
 			     t.host);
 	}
-	int w;
-	if (!t.port_given)
-		w = snprintf(norm, normlen, "%s", t.host);
-	else if (t.family == AF_INET6)
-		w = snprintf(norm, normlen, "[%s]:%u", t.host, t.port);
-	else
-		w = snprintf(norm, normlen, "%s:%u", t.host, t.port);
-	if (w < 0 || (size_t)w >= normlen)
-		FAIL(REQ_BAD, "target is too long");
-	return REQ_OK;
+	return format_norm(&t, norm, normlen, err, errlen);
 }
 
 /* A JSON object body with only the allowed members. */

@@ -40,6 +40,12 @@ enum request_error request_check_target(const char *target,
 					char *norm, size_t normlen, char *err,
 					size_t errlen);
 
+/* Only the normalization (for looking history up): no policy. */
+enum request_error request_normalize_target(const char *target,
+					    uint16_t default_port, char *norm,
+					    size_t normlen, char *err,
+					    size_t errlen);
+
 struct check_request {
 	char target[300]; /* normalized */
 };

@@ -396,8 +396,9 @@ int store_schedule_update(struct store *st, int64_t id, int64_t next_run,
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db,
-			       "UPDATE schedules SET next_run = ?, last_check = "
-			       "COALESCE(?, last_check) WHERE id = ?",
+			       "UPDATE schedules SET next_run = CASE WHEN ?1 "
+			       "< 0 THEN next_run ELSE ?1 END, last_check = "
+			       "COALESCE(?2, last_check) WHERE id = ?3",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(s, 1, next_run);
@@ -418,4 +419,18 @@ void store_schedules_free(struct store_schedule *v, size_t n)
 		free(v[i].webhook);
 	}
 	free(v);
+}
+
+int store_delete_check(struct store *st, const char *id)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM checks WHERE id = ?", -1,
+			       &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 0 : 1;
 }

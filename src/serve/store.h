@@ -68,6 +68,8 @@ int store_previous(struct store *st, const char *target, int64_t before,
  * 0 or -1. */
 int store_history(struct store *st, const char *target, int limit,
 		  bool with_json, struct store_check **out, size_t *n);
+/* 0 deleted, 1 not found, -1 error. */
+int store_delete_check(struct store *st, const char *id);
 void store_check_clear(struct store_check *c);
 void store_checks_free(struct store_check *v, size_t n);
 
@@ -78,6 +80,7 @@ int store_schedule_list(struct store *st, struct store_schedule **out,
 			size_t *n);
 /* 0 deleted, 1 not found, -1 error. */
 int store_schedule_delete(struct store *st, int64_t id);
+/* next_run < 0 keeps it; last_check NULL keeps it. */
 int store_schedule_update(struct store *st, int64_t id, int64_t next_run,
 			  const char *last_check);
 void store_schedules_free(struct store_schedule *v, size_t n);
