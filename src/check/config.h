@@ -16,6 +16,8 @@
 
 #include <openssl/ssl.h>
 
+struct check_observer; /* check/check.h */
+
 enum tls_mode {
 	TLS_MODE_AUTO,   /* plaintext; STARTTLS when the server demands it */
 	TLS_MODE_STARTTLS, /* always STARTTLS when offered */
@@ -61,9 +63,10 @@ struct check_config {
 	const char *send_to;      /* --send-to MAILBOX: DATA to the user */
 	bool no_audit;            /* --no-audit: relay test only */
 	const char *ca_file;      /* --ca-file: extra trusted CAs (PEM) */
-	/* Set by check_run, not by the user. */
+	/* Set by the check engine (check/check), not by the user. */
 	SSL_CTX *legacy_ctx;
 	struct receiver *rcv;
+	const struct check_observer *observer; /* the job's, or NULL */
 };
 
 void check_config_defaults(struct check_config *c);
