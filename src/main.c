@@ -21,6 +21,7 @@
 #include "core/util.h"
 #include "relay/technique.h"
 #include "report/report.h"
+#include "serve/serve.h"
 
 #define EXIT_BAD_INPUT 3
 
@@ -153,6 +154,19 @@ int main(int argc, char **argv)
 		break;
 	case CLI_RECEIVE:
 		rc = receive_run(&c.cfg, c.duration_s, c.json, stdout);
+		break;
+	case CLI_SERVE: {
+		OPENSSL_init_ssl(0, NULL);
+		char serr[512];
+		if (serve_run(&c.serve, &c.cfg, serr, sizeof(serr)) < 0) {
+			fprintf(stderr, "relayprobe: %s\n", serr);
+			rc = EXIT_BAD_INPUT;
+		}
+		break;
+	}
+	case CLI_HISTORY:
+		rc = serve_history(c.serve.db_path, c.targets[0], c.limit,
+				   c.json, stdout, stderr);
 		break;
 	case CLI_BLOCKLIST:
 		rc = lookup_blocklists(&c.cfg, c.targets, c.ntargets, c.json,

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "check/config.h"
+#include "serve/serve.h"
 
 enum cli_command {
 	CLI_HELP,
@@ -22,6 +23,8 @@ enum cli_command {
 	CLI_MX,
 	CLI_BLOCKLIST,
 	CLI_RECEIVE,
+	CLI_SERVE,
+	CLI_HISTORY,
 };
 
 enum cli_color { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
@@ -38,6 +41,8 @@ struct cli {
 	size_t ntargets;
 	char *resolvers; /* owned */
 	int duration_s;  /* receive --duration */
+	struct serve_options serve; /* serve (and history: --db) */
+	int limit;       /* history --limit */
 };
 
 /* Returns 0, or -1 with a one-line message in err. */

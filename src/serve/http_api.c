@@ -4,6 +4,7 @@
  * documents every route; keep them in step. Declared in serve/server.h.
  */
 #include <ctype.h>
+#include <sys/queue.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
