@@ -208,7 +208,7 @@ static void get_check(struct server *srv, struct evhttp_request *req,
 		      const char *id)
 {
 	struct job *j = jobs_find(srv, id);
-	if (j) {
+	if (j && j->state != JOB_DONE) {
 		http_send_json(
 		    req, 200,
 		    json_pack("{s:s, s:s, s:s, s:I, s:i, s:o, s:o}", "id",
@@ -277,10 +277,13 @@ static void delete_check(struct server *srv, struct evhttp_request *req,
 {
 	if (!authorized(srv, req))
 		return;
-	if (jobs_find(srv, id)) {
+	struct job *j = jobs_find(srv, id);
+	if (j && j->state != JOB_DONE) {
 		http_send_error(req, 409, "the check is still running", 0);
 		return;
 	}
+	if (j)
+		jobs_forget(srv, j);
 	int rc = store_delete_check(srv->store, id);
 	if (rc != 0) {
 		http_send_error(req, rc < 0 ? 500 : 404,

@@ -76,7 +76,7 @@ int jobs_queue_position(struct server *srv, const struct job *j)
 bool jobs_running_schedule(struct server *srv, int64_t schedule_id)
 {
 	for (struct job *j = srv->jobs; j; j = j->next)
-		if (j->schedule_id == schedule_id)
+		if (j->schedule_id == schedule_id && j->state != JOB_DONE)
 			return true;
 	return false;
 }
@@ -403,12 +403,44 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 		emit(j, "done", json_pack("{s:s, s:s, s:I}", "id", j->id,
 					  "verdict", j->verdict, "duration_ms",
 					  (json_int_t)j->duration_ms));
-		unlink_job(srv, j);
+		end_subs(j);
+		j->state = JOB_DONE;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		j->done_at = now.tv_sec;
 		if (j->schedule_id)
 			scheduler_check_saved(srv, j);
-		job_free(j);
+		free(j->json); /* the database has it */
+		j->json = NULL;
 	}
 	free(js);
+	jobs_reap(srv);
+}
+
+void jobs_forget(struct server *srv, struct job *j)
+{
+	if (j->state != JOB_DONE)
+		return;
+	unlink_job(srv, j);
+	job_free(j);
+}
+
+void jobs_reap(struct server *srv)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int kept = 0;
+	struct job **p = &srv->jobs;
+	while (*p) {
+		struct job *j = *p;
+		if (j->state == JOB_DONE &&
+		    (++kept > JOB_KEEP_DONE || now.tv_sec - j->done_at > JOB_KEEP_S)) {
+			*p = j->next;
+			job_free(j);
+			continue;
+		}
+		p = &j->next;
+	}
 }
 
 static void on_sub_close(struct evhttp_connection *conn, void *arg)
@@ -429,6 +461,21 @@ void jobs_subscribe(struct server *srv, struct job *j,
 		    struct evhttp_request *req)
 {
 	(void)srv;
+	if (j->state == JOB_DONE) {
+		/* The whole dialogue, ending with "done". */
+		struct evbuffer *b = evbuffer_new();
+		if (!b) {
+			http_send_error(req, 500, "out of memory", 0);
+			return;
+		}
+		evbuffer_add_buffer_reference(b, j->log);
+		struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+		evhttp_add_header(h, "Content-Type", "text/event-stream");
+		evhttp_add_header(h, "Cache-Control", "no-store");
+		evhttp_send_reply(req, 200, "OK", b);
+		evbuffer_free(b);
+		return;
+	}
 	if (j->nsubs >= JOB_MAX_SUBS) {
 		http_send_error(req, 429, "too many streams for this check", 5);
 		return;

@@ -175,6 +175,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	jobs_ping(srv);
+	jobs_reap(srv);
 	struct store_schedule *v;
 	size_t n;
 	if (store_schedule_list(srv->store, &v, &n) < 0)

@@ -45,7 +45,11 @@ struct metrics {
 
 struct sse_sub;
 
-enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_SAVING };
+/* DONE: saved and reported; kept a while (JOB_KEEP_DONE, JOB_KEEP_S) so
+ * a stream opened late still replays the whole dialogue. */
+enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_SAVING, JOB_DONE };
+#define JOB_KEEP_DONE 32
+#define JOB_KEEP_S 300
 
 struct job {
 	struct server *srv;
@@ -68,7 +72,7 @@ struct job {
 	long duration_ms;
 	int64_t finished;
 	int open_servers, listings;
-	int save_tries;
+	int64_t done_at;        /* monotonic seconds */
 	struct job *next;
 };
 
@@ -129,6 +133,10 @@ void jobs_shutdown(struct server *srv);
 bool jobs_addr_filter(void *arg, const struct sockaddr *sa, socklen_t len,
 		      char *why, size_t whylen);
 void jobs_ping(struct server *srv);
+/* Forgets finished checks kept beyond JOB_KEEP_DONE / JOB_KEEP_S. */
+void jobs_reap(struct server *srv);
+/* Drops a finished check kept in memory (deleted by the API). */
+void jobs_forget(struct server *srv, struct job *j);
 
 /* scheduler.c */
 int scheduler_start(struct server *srv, char *err, size_t errlen);
