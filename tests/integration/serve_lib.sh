@@ -101,3 +101,23 @@ PY
   done
   return 1
 }
+
+# browser_ready: Debian's chromium and playwright-core (tests/browser, pinned
+# in package-lock.json; installed with npm ci when missing). A missing piece
+# is a failure, never a silent skip.
+browser_ready() {
+  CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+  export CHROMIUM
+  if [ ! -x "$CHROMIUM" ]; then
+    _fail "chromium present ($CHROMIUM)" "install Debian's chromium: scripts/deps.sh"; return 1
+  fi
+  if ! command -v node >/dev/null; then
+    _fail "node present" "install nodejs: scripts/deps.sh"; return 1
+  fi
+  local dir=$SRCDIR/tests/browser
+  if [ ! -f "$dir/node_modules/playwright-core/package.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund >/dev/null 2>&1) ||
+      { _fail "playwright-core installed (npm ci in tests/browser)"; return 1; }
+  fi
+  return 0
+}
