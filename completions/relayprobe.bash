@@ -30,7 +30,7 @@ _relayprobe()
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            check | mx | blocklist | receive | tests)
+            check | mx | blocklist | receive | tests | serve | history)
                 cmd=${words[i]}
                 break
                 ;;
@@ -39,7 +39,7 @@ _relayprobe()
 
     # Values of options that take one.
     case $prev in
-        --zones | --ca-file | --prometheus-textfile)
+        --zones | --ca-file | --prometheus-textfile | --db | --token-file)
             if declare -F _filedir >/dev/null 2>&1; then
                 _filedir
             else
@@ -84,7 +84,9 @@ _relayprobe()
             --command-timeout | --tls-timeout | --helo | --domain | -d | \
             --from | --to | --mailbox | --sessions | --per-session | \
             --retry-deferred | --backoff | --confirm-domain | --receiver | \
-            --confirm-wait | --send-to | --duration)
+            --confirm-wait | --send-to | --duration | --listen | --ports | \
+            --max-checks | --queue | --rate | --allowed-host | \
+            --trusted-proxy | --public-url | --min-interval | --limit)
             # Free text: nothing to offer.
             return
             ;;
@@ -117,6 +119,19 @@ _relayprobe()
         tests)
             opts='--json --help -h'
             ;;
+        serve)
+            opts='--listen --db --token-file --allow-private --ports
+                --max-checks --queue --rate --allowed-host --trusted-proxy
+                --public-url --min-interval --tls --starttls --no-tls
+                --source --resolver --no-mx --connect-timeout
+                --greeting-timeout --command-timeout --tls-timeout
+                --no-audit --ca-file --helo --from --to --only --sessions
+                --per-session --backoff --zones --no-blocklists
+                --no-dns-checks --dns-private --help -s -h'
+            ;;
+        history)
+            opts='--db --limit --json --help -h'
+            ;;
         *)
             opts='--help --version -h -V'
             ;;
@@ -129,9 +144,9 @@ _relayprobe()
 
     case $cmd in
         "")
-            COMPREPLY=($(compgen -W 'check mx blocklist receive tests' -- "$cur"))
+            COMPREPLY=($(compgen -W 'check mx blocklist receive tests serve history' -- "$cur"))
             ;;
-        check | mx | blocklist)
+        check | mx | blocklist | history)
             # Targets: host names (and addresses) the system knows.
             if declare -F _known_hosts_real >/dev/null 2>&1; then
                 _known_hosts_real -- "$cur"
