@@ -174,7 +174,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	struct server *srv = arg;
 	(void)fd;
 	(void)what;
-	jobs_ping(srv);
+	if (++srv->ticks % 10 == 0)
+		jobs_ping(srv); /* keeps proxies from timing streams out */
 	jobs_reap(srv);
 	struct store_schedule *v;
 	size_t n;

@@ -96,6 +96,7 @@ struct server {
 	SSL_CTX *webhook_tls;
 	struct metrics m;
 	int64_t schedules;             /* count, for /metrics */
+	unsigned ticks;                /* scheduler ticks (seconds) */
 };
 
 /* http_server.c */

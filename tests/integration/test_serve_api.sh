@@ -194,6 +194,31 @@ ok "metrics: busy rejections" grep -Eq '^relayprobe_checks_rejected_total\{reaso
 ok "metrics: alert counted" grep -Eq '^relayprobe_alerts_total [1-9]' "$RP_OUT/metrics.txt"
 ok "metrics: webhook delivered" grep -Eq '^relayprobe_webhooks_total\{result="ok"\} [1-9]' "$RP_OUT/metrics.txt"
 ok "metrics: duration histogram" grep -Eq '^relayprobe_check_duration_seconds_count [1-9]' "$RP_OUT/metrics.txt"
+# --- docs/api.md matches the server ---
+API_MD=$SRCDIR/docs/api.md
+bad=()
+while read -r method path; do
+  p=${path//\{id\}/$ID1}
+  [ "$method" = DELETE ] && p=${path//\{id\}/0123456789abcdef0123456789abcdef}
+  [[ $path == /api/v1/schedules/* ]] && p=/api/v1/schedules/999999
+  [[ $path == /api/v1/history ]] && p="/api/v1/history?target=$C"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X "$method" "${AUTH[@]}" "${JSON[@]}" -d '{}' "${SV_URL[api]}$p")
+  # A documented route answers something other than "no such route":
+  # 404 only for the missing object ({"error":"no such ..."}).
+  body=$(curl -s -X "$method" "${AUTH[@]}" "${JSON[@]}" -d '{}' "${SV_URL[api]}$p" | head -c 200)
+  case $code in
+    405|501) bad+=("$method $path: $code") ;;
+    404) grep -q '"no such' <<<"$body" || bad+=("$method $path: 404 $body") ;;
+  esac
+done < <(sed -nE 's/^### (GET|POST|DELETE) (\/[^ ]*)$/\1 \2/p' "$API_MD")
+n=$(grep -cE '^### (GET|POST|DELETE) /' "$API_MD")
+ok "docs/api.md: all $n documented routes exist (${bad[*]:-})" test "$n" -ge 10 -a "${#bad[@]}" = 0
+missing=()
+for m in $(grep -oE '^relayprobe_[a-z_]+' "$RP_OUT/metrics.txt" | sed -E 's/_(bucket|sum|count)$//' | sort -u); do
+  grep -q "\`$m" "$API_MD" || missing+=("$m")
+done
+ok "docs/api.md lists every exported metric (${missing[*]:-})" test "${#missing[@]}" = 0
+
 sv_stop api; rc=$?
 ok "SIGTERM: clean exit ($rc)" test "$rc" = 0
 
