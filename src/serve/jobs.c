@@ -302,7 +302,6 @@ static void start_next(struct server *srv)
 			srv->queued--;
 			oldest->state = JOB_RUNNING; /* finish() counts it down */
 			srv->running++;
-			srv->m.checks[5]++;
 			finish(oldest, failure_doc(oldest, err), "unreachable");
 		}
 	}
@@ -336,6 +335,7 @@ enum job_submit jobs_submit(struct server *srv, const char *target,
 	j->started = (int64_t)time(NULL);
 	if (now) {
 		if (start_job(j, false, err, errlen) < 0) {
+			srv->m.checks[5]++;
 			job_free(j);
 			return JOB_FAILED;
 		}
@@ -448,6 +448,12 @@ static void on_sub_close(struct evhttp_connection *conn, void *arg)
 	struct sse_sub *s = arg;
 	struct job *j = s->job;
 	(void)conn;
+	/* A client that went away mid-stream: libevent 2.1 detaches the
+	 * unfinished request from the connection and leaves it to us
+	 * (evhttp_connection_incoming_fail). Still attached (the server
+	 * shutting down): the connection frees it. */
+	if (!evhttp_request_get_connection(s->req))
+		evhttp_request_free(s->req);
 	for (struct sse_sub **p = &j->subs; *p; p = &(*p)->next)
 		if (*p == s) {
 			*p = s->next;
