@@ -704,6 +704,9 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		BAD("serve takes no targets (they come from the web)");
 	if (c->cmd == CLI_HISTORY && c->ntargets != 1)
 		BAD("history needs exactly one TARGET");
+	/* A target without a port is tested on --port: the policy judges
+	 * that port. */
+	c->serve.policy.default_port = c->cfg.port;
 	if (c->cmd == CLI_SERVE && !listen_given) {
 		c->serve.listen = "127.0.0.1:8025";
 		parse_listen(c->serve.listen, &c->serve.listen_ss,
