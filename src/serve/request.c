@@ -58,6 +58,11 @@ static enum request_error format_norm(const struct target *t, char *norm,
 				      size_t normlen, char *err,
 				      size_t errlen)
 {
+	size_t hl = strlen(t->host);
+	/* target_parse drops one final dot; a name that still ends in one
+	 * ("a.example..") is no host name. */
+	if (hl == 0 || t->host[hl - 1] == '.')
+		FAIL(REQ_BAD, "'%.60s' is not a valid host name", t->host);
 	int w;
 	if (!t->port_given)
 		w = snprintf(norm, normlen, "%s", t->host);

@@ -58,6 +58,7 @@ static void refused_targets(void **state)
 	target_no("", REQ_BAD, "empty");
 	target_no("   ", REQ_BAD, "empty");
 	target_no("bad host", REQ_BAD, NULL);
+	target_no("a.example..", REQ_BAD, "not a valid host name"); /* fuzz */
 	target_no("mail.example.com:22", REQ_REFUSED, "port 22");
 	target_no("mail.example.com:8025", REQ_REFUSED, "port");
 	target_no("127.0.0.1", REQ_REFUSED, "loopback");
