@@ -237,16 +237,18 @@ int store_previous(struct store *st, const char *target, int64_t before,
 	sqlite3_stmt *s;
 	memset(out, 0, sizeof(*out));
 	if (sqlite3_prepare_v2(st->db,
+			       /* Rows go in in the order checks complete:
+				* the rowid breaks ties within a second. */
 			       "SELECT " CHECK_COLS ", result FROM checks "
-			       "WHERE target = ? AND (? = 0 OR finished <= ?) "
-			       "AND id != ? ORDER BY finished DESC, rowid DESC "
-			       "LIMIT 1",
+			       "WHERE target = ?1 AND (?2 = 0 OR finished <= ?2) "
+			       "AND id != ?3 AND rowid < COALESCE((SELECT rowid "
+			       "FROM checks WHERE id = ?3), 9223372036854775807) "
+			       "ORDER BY rowid DESC LIMIT 1",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(s, 1, target, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, before);
-	sqlite3_bind_int64(s, 3, before);
-	sqlite3_bind_text(s, 4, not_id ? not_id : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, not_id ? not_id : "", -1, SQLITE_STATIC);
 	int rc = sqlite3_step(s);
 	int ret = rc == SQLITE_ROW ? read_check(s, with_json, out)
 		  : rc == SQLITE_DONE ? 1

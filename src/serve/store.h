@@ -60,8 +60,9 @@ int store_put_checks(struct store *st, const struct store_check *v, size_t n,
 		     char *err, size_t errlen);
 /* 0 found, 1 not found, -1 error. */
 int store_get_check(struct store *st, const char *id, struct store_check *out);
-/* The newest check of target finished before `before` (0: any), without
- * its JSON unless with_json. 0 found, 1 none, -1 error. */
+/* The check of target saved last before not_id (or the newest, when
+ * not_id is not stored), finished no later than `before` (0: any);
+ * without its JSON unless with_json. 0 found, 1 none, -1 error. */
 int store_previous(struct store *st, const char *target, int64_t before,
 		   const char *not_id, bool with_json, struct store_check *out);
 /* Up to limit checks of target, newest first; json filled when with_json.

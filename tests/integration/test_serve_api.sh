@@ -31,6 +31,17 @@ COMMON=(--allow-private --ports "25,465,587,$CP,$OP,$BP" --source 127.0.0.2
 sv_start api "${COMMON[@]}" --token-file "$RP_OUT/token" --min-interval 1 \
   --rate 1000 --max-checks 2 --queue 2 || exit 1
 
+# --- command line ---
+"$RELAYPROBE" serve --listen nonsense >/dev/null 2>&1; ok "bad --listen: exit 3" test $? = 3
+"$RELAYPROBE" serve --listen "${SV_URL[api]#http://}" --db "$RP_OUT/other.db" >/dev/null 2>"$RP_OUT/inuse.err"
+ok "address in use: exit 3" test $? = 3
+ok "address in use: says so" grep -q "cannot listen" "$RP_OUT/inuse.err"
+printf 'short\n' >"$RP_OUT/short"
+"$RELAYPROBE" serve --listen 127.0.0.1:1 --token-file "$RP_OUT/short" >/dev/null 2>&1; ok "short token: exit 3" test $? = 3
+"$RELAYPROBE" serve --ports 25,x >/dev/null 2>&1; ok "bad --ports: exit 3" test $? = 3
+"$RELAYPROBE" serve mail.example.com >/dev/null 2>&1; ok "serve with a target: exit 3" test $? = 3
+"$RELAYPROBE" history --db "$RP_OUT/api.db" >/dev/null 2>&1; ok "history without a target: exit 3" test $? = 3
+
 # --- health, page, headers, Host check ---
 sv_req api GET /healthz
 ok "healthz 200" test "$SV_CODE" = 200

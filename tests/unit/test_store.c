@@ -102,6 +102,17 @@ static void checks_and_history(void **state)
 	assert_int_equal(n, 0);
 	store_checks_free(h, n);
 
+	/* Two runs finished in the same second: the one saved first is the
+	 * previous of the other, never the reverse. */
+	struct store_check same[] = {mk("c1", "tie.example", 500, "closed"),
+				     mk("c2", "tie.example", 500, "open")};
+	assert_int_equal(store_put_checks(st, same, 2, err, sizeof(err)), 0);
+	assert_int_equal(store_previous(st, "tie.example", 500, "c2", false, &c),
+			 0);
+	assert_string_equal(c.id, "c1");
+	store_check_clear(&c);
+	assert_int_equal(store_previous(st, "tie.example", 500, "c1", false, &c),
+			 1);
 	/* The run before a3 is a2. */
 	assert_int_equal(store_previous(st, "mx.example.com", 300, "a3", true,
 					&c),
