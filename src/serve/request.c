@@ -117,6 +117,13 @@ enum request_error request_check_target(const char *target,
 	char terr[256];
 	if (target_parse(buf, p->default_port, &t, terr, sizeof(terr)) < 0)
 		FAIL(REQ_BAD, "%s", terr);
+	/* Again on the host as parsed (a final dot dropped: "1.0x7f."). */
+	if (addr_inspect_host(t.host, &lit, &cls, canon, sizeof(canon)) < 0)
+		FAIL(REQ_REFUSED,
+		     "refused: '%.60s' is an unusual spelling of an address "
+		     "(%.60s, %s); write addresses as a.b.c.d",
+		     t.host, canon[0] ? canon : "invalid",
+		     addr_class_name(cls));
 	if (!port_allowed(p, t.port))
 		FAIL(REQ_REFUSED,
 		     "refused: port %u is not an SMTP port this service tests",

@@ -89,6 +89,8 @@ static void refused_targets(void **state)
 	target_no("0x7f.1", REQ_REFUSED, "127.0.0.1");
 	target_no("0x7F000001", REQ_REFUSED, "127.0.0.1");
 	target_no("127.1", REQ_REFUSED, "127.0.0.1");
+	target_no("127.1.", REQ_REFUSED, "spelling");
+	target_no("2.0xef.", REQ_REFUSED, "spelling");
 	target_no("134744072", REQ_REFUSED, "8.8.8.8"); /* public but odd */
 	target_no("localhost", REQ_REFUSED, "this machine");
 	target_no("foo.localhost:25", REQ_REFUSED, "this machine");
