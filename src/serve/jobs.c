@@ -523,7 +523,6 @@ void jobs_ping(struct server *srv)
 			sub_send(s, ping, sizeof(ping) - 1);
 }
 
-int jobs_init(struct server *srv);
 int jobs_init(struct server *srv)
 {
 	srv->flush_ev = evtimer_new(srv->base, on_flush, srv);

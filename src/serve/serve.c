@@ -17,8 +17,6 @@
 
 #include "serve/server.h"
 
-int jobs_init(struct server *srv);
-
 void serve_options_defaults(struct serve_options *o)
 {
 	memset(o, 0, sizeof(*o));

@@ -117,6 +117,8 @@ void api_handle(struct server *srv, struct evhttp_request *req,
 		const char *path);
 
 /* jobs.c */
+/* Creates the batched-write timer. 0 or -1. */
+int jobs_init(struct server *srv);
 enum job_submit { JOB_STARTED, JOB_WAITING, JOB_BUSY, JOB_FAILED };
 enum job_submit jobs_submit(struct server *srv, const char *target,
 			    const char *source, int64_t schedule_id,
