@@ -6,7 +6,9 @@
  */
 #include "serve/serve.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +120,18 @@ int serve_run(const struct serve_options *o, const struct check_config *cfg,
 		snprintf(err, errlen, "cannot catch signals");
 		goto out;
 	}
+	const struct sockaddr_storage *ls = &o->listen_ss;
+	bool any = ls->ss_family == AF_INET6
+		       ? IN6_IS_ADDR_UNSPECIFIED(
+			     &((const struct sockaddr_in6 *)ls)->sin6_addr)
+		       : ((const struct sockaddr_in *)ls)->sin_addr.s_addr ==
+			     htonl(INADDR_ANY);
+	if (any && o->nhosts == 0)
+		fprintf(stderr,
+			"relayprobe serve: warning: listening on every address "
+			"but no --allowed-host: only requests for Host %s "
+			"are answered\n",
+			o->listen);
 	fprintf(stderr,
 		"relayprobe serve: listening on http://%s/ (database %s%s%s)\n",
 		o->listen, o->db_path,
