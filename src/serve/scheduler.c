@@ -7,6 +7,7 @@
  * webhook, is POSTed there as JSON (10 s timeout, one retry). Declared in
  * serve/server.h.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "serve/diff.h"
 #include "serve/request.h"
@@ -78,8 +80,18 @@ static int post_webhook(struct server *srv, const char *url, json_t *body)
 		SSL *ssl = srv->webhook_tls ? SSL_new(srv->webhook_tls) : NULL;
 		struct bufferevent *bev = NULL;
 		if (ssl) {
-			SSL_set_tlsext_host_name(ssl, u.host);
-			SSL_set1_host(ssl, u.host);
+			unsigned char ipb[16];
+			bool ip = inet_pton(AF_INET, u.host, ipb) == 1 ||
+				  inet_pton(AF_INET6, u.host, ipb) == 1;
+			/* The certificate must name the host (or the
+			 * address) of the URL. */
+			if (ip) {
+				X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+							      u.host);
+			} else {
+				SSL_set_tlsext_host_name(ssl, u.host);
+				SSL_set1_host(ssl, u.host);
+			}
 			bev = bufferevent_openssl_socket_new(
 			    srv->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
 			    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);

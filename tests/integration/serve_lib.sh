@@ -13,7 +13,7 @@
 #                                      (at most SECS, default 90); its
 #                                      document ends in $RP_OUT/ID.json
 #   sv_req NAME METHOD PATH [curl args] any request; body $SV_BODY, status $SV_CODE
-#   webhook_start                      a loopback HTTP receiver; port in
+#   webhook_start [CERT KEY]           a loopback HTTP(S) receiver; port in
 #                                      $HOOK_PORT, bodies appended to $HOOK_LOG
 declare -A SV_URL SV_PID
 SV_BODY=""; SV_CODE=0
@@ -71,12 +71,12 @@ sv_wait() {
   return 1
 }
 
-webhook_start() {
-  HOOK_LOG=$RP_OUT/webhook.log
+webhook_start() {  # [CERT KEY]: HTTPS with that certificate
+  HOOK_LOG=$RP_OUT/webhook${1:+-tls}.log
   : >"$HOOK_LOG"
-  python3 - "$HOOK_LOG" >"$RP_OUT/hook.port" <<'PY' &
-import http.server, sys, threading, time
-log = sys.argv[1]
+  python3 - "$HOOK_LOG" "${1:-}" "${2:-}" >"$RP_OUT/hook.port" <<'PY' &
+import http.server, ssl, sys, threading
+log, cert, key = sys.argv[1], sys.argv[2], sys.argv[3]
 class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -88,12 +88,17 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 s = http.server.HTTPServer(("127.0.0.1", 0), H)
+if cert:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    s.socket = ctx.wrap_socket(s.socket, server_side=True)
 print(s.server_address[1], flush=True)
 threading.Timer(300, s.shutdown).start()  # never outlive a test run
 s.serve_forever()
 PY
   HOOK_PID=$!
   local i
+  HOOK_PORT=
   for ((i = 0; i < 50; i++)); do
     HOOK_PORT=$(cat "$RP_OUT/hook.port" 2>/dev/null)
     [ -n "$HOOK_PORT" ] && return 0

@@ -10,7 +10,7 @@
 # and the database is intact.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_lib.sh"
-trap 'kill "${HOOK_PID:-}" "${BH_PID:-}" 2>/dev/null; for n in "${!SV_PID[@]}"; do kill -9 "${SV_PID[$n]}" 2>/dev/null; done; _rp_cleanup' EXIT
+trap 'kill "${HOOK_PID:-}" "${HTTP_HOOK_PID:-}" "${TLS_PID:-}" "${BH_PID:-}" 2>/dev/null; for n in "${!SV_PID[@]}"; do kill -9 "${SV_PID[$n]}" 2>/dev/null; done; _rp_cleanup' EXIT
 
 pf_start closed 127.0.0.1 auto || exit 1
 pf_start open 127.0.0.1 auto \
@@ -244,6 +244,48 @@ ok "docs/api.md lists every exported metric (${missing[*]:-})" test "${#missing[
 
 sv_stop api; rc=$?
 ok "SIGTERM: clean exit ($rc)" test "$rc" = 0
+
+# --- an https webhook: verified against the trusted CAs (SSL_CERT_FILE
+# here: a certificate for 127.0.0.1 made for the test), and one whose
+# certificate is not trusted, which must fail ---
+pf_start flip 127.0.0.1 auto || exit 1
+FP=$(pf_port flip); F="127.0.0.1:$FP"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$RP_OUT/hook.key" -out "$RP_OUT/hook.pem" >/dev/null 2>&1
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$RP_OUT/bad.key" -out "$RP_OUT/bad.pem" >/dev/null 2>&1
+HTTP_HOOK_PID=$HOOK_PID
+webhook_start "$RP_OUT/hook.pem" "$RP_OUT/hook.key" || exit 1
+TLS_PORT=$HOOK_PORT TLS_LOG=$HOOK_LOG TLS_PID=$HOOK_PID
+SSL_CERT_FILE=$RP_OUT/hook.pem sv_start hooks "${COMMON[@]}" --ports "25,$FP" \
+  --token-file "$RP_OUT/token" --min-interval 1 --rate 1000 || exit 1
+sv_post hooks "$F"; sv_wait hooks "$(jq -r .id <<<"$SV_BODY")" || echo "# baseline not done"
+sv_req hooks POST /api/v1/schedules "${AUTH[@]}" "${JSON[@]}" \
+  -d "{\"target\":\"$F\",\"interval_seconds\":1,\"webhook\":\"https://127.0.0.1:$TLS_PORT/tls\"}"
+ok "https schedule created" test "$SV_CODE" = 201
+pf_conf flip 'smtpd_relay_restrictions = check_sender_access inline:{relaytarget.test=OK}, reject_unauth_destination'
+for _ in $(seq 300); do [ -s "$TLS_LOG" ] && break; sleep 0.2; done
+ok "https webhook delivered (certificate verified)" test -s "$TLS_LOG"
+ok "https webhook body" test "$(head -1 "$TLS_LOG" | jq -r .verdict)" = open
+# The same alert to a server whose certificate nobody trusts.
+kill "$TLS_PID" 2>/dev/null
+webhook_start "$RP_OUT/bad.pem" "$RP_OUT/bad.key" || exit 1
+BAD_PID=$HOOK_PID
+sv_req hooks GET /api/v1/schedules "${AUTH[@]}"
+sv_req hooks DELETE "/api/v1/schedules/$(jq -r '.schedules[0].id' <<<"$SV_BODY")" "${AUTH[@]}"
+pf_conf flip 'smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination'
+sv_post hooks "$F"; sv_wait hooks "$(jq -r .id <<<"$SV_BODY")"
+sv_req hooks POST /api/v1/schedules "${AUTH[@]}" "${JSON[@]}" \
+  -d "{\"target\":\"$F\",\"interval_seconds\":1,\"webhook\":\"https://127.0.0.1:$HOOK_PORT/bad\"}"
+pf_conf flip 'smtpd_relay_restrictions = check_sender_access inline:{relaytarget.test=OK}, reject_unauth_destination'
+for _ in $(seq 300); do
+  curl -s "${SV_URL[hooks]}/metrics" | grep -Eq '^relayprobe_webhooks_total\{result="failed"\} [1-9]' && break
+  sleep 0.2
+done
+ok "untrusted https webhook: counted as failed" bash -c "curl -s '${SV_URL[hooks]}/metrics' | grep -Eq '^relayprobe_webhooks_total\{result=\"failed\"\} [1-9]'"
+ok "untrusted https webhook: nothing delivered" test ! -s "$HOOK_LOG"
+kill "$BAD_PID" 2>/dev/null
+sv_stop hooks
 
 # --- per-client rate limit (2 checks a minute), and --trusted-proxy ---
 sv_start rate "${COMMON[@]}" --rate 2 --trusted-proxy 127.0.0.1 || exit 1
