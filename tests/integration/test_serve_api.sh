@@ -285,7 +285,8 @@ done
 ok "untrusted https webhook: counted as failed" bash -c "curl -s '${SV_URL[hooks]}/metrics' | grep -Eq '^relayprobe_webhooks_total\{result=\"failed\"\} [1-9]'"
 ok "untrusted https webhook: nothing delivered" test ! -s "$HOOK_LOG"
 kill "$BAD_PID" 2>/dev/null
-sv_stop hooks
+sv_stop hooks; rc=$?
+ok "webhook instance: clean exit ($rc)" test "$rc" = 0
 
 # --- per-client rate limit (2 checks a minute), and --trusted-proxy ---
 sv_start rate "${COMMON[@]}" --rate 2 --trusted-proxy 127.0.0.1 || exit 1
@@ -299,7 +300,8 @@ sv_req rate POST /api/v1/checks "${JSON[@]}" -H 'X-Forwarded-For: 198.51.100.7, 
 ok "a forged X-Forwarded-For prefix does not escape the limit" test "$SV_CODE" = 429
 curl -s "${SV_URL[rate]}/metrics" | grep -Eq '^relayprobe_checks_rejected_total\{reason="rate-limit"\} [1-9]'
 ok "metrics: rate-limit rejections" test $? = 0
-sv_stop rate
+sv_stop rate; rc=$?
+ok "rate instance: clean exit ($rc)" test "$rc" = 0
 
 # --- crash test: kill -9 while checks run ---
 sv_start crash "${COMMON[@]}" --rate 1000 --max-checks 8 --greeting-timeout 30 || exit 1
@@ -328,6 +330,7 @@ sv_req crash GET "/api/v1/history?target=$O"
 ok "history intact after the crash" test "$(jq '.checks | length' <<<"$SV_BODY")" -ge 2
 ok "schema version kept" test "$(sqlite3 "$RP_OUT/crash.db" 'SELECT version FROM schema_version')" = 1
 ok "WAL mode" test "$(sqlite3 "$RP_OUT/crash.db" 'PRAGMA journal_mode')" = wal
-sv_stop crash
+sv_stop crash; rc=$?
+ok "restarted instance: clean exit ($rc)" test "$rc" = 0
 
 finish

@@ -47,5 +47,6 @@ jq_is open '.history_rows' 1
 run_page closed2 "127.0.0.1:$CP" closed
 jq_is closed2 .ok true
 jq_is closed2 .history_rows 2
-sv_stop web
+sv_stop web; rc=$?
+ok "serve: clean exit ($rc)" test "$rc" = 0
 finish

@@ -136,7 +136,8 @@ jq_is "${NID[ssrf.test]}" '[.result.servers[].address] | sort | join(",")' '127.
 ok "not one connection reached a listener" test ! -s "$RP_OUT/conn.log"
 m=$(curl -s "${SV_URL[pub]}/metrics" | awk '/^relayprobe_addresses_refused_total /{print $2}')
 ok "metrics: $m addresses refused at connect time (>= $total_servers)" test "${m:-0}" -ge "$total_servers"
-sv_stop pub
+sv_stop pub; rc=$?
+ok "serve: clean exit ($rc)" test "$rc" = 0
 
 # Control: with --allow-private the same name does reach the listener, so
 # the silence above means something.
@@ -145,5 +146,6 @@ sv_post priv loop.ssrf.test
 cid=$(jq -r .id <<<"$SV_BODY")
 sv_wait priv "$cid" 60
 ok "control: --allow-private connects (listener saw it)" grep -q '^127.0.0.1:25 ' "$RP_OUT/conn.log"
-sv_stop priv
+sv_stop priv; rc=$?
+ok "control serve: clean exit ($rc)" test "$rc" = 0
 finish

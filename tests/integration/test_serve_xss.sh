@@ -41,5 +41,6 @@ jq_is page .xss_check.injected 0
 jq_is page .xss_check.text true
 jq_is page '.xss_check.scripts | join(",")' /app.js
 ok "screenshot saved" test -s "$SHOTS/xss-desktop.png"
-sv_stop x
+sv_stop x; rc=$?
+ok "serve: clean exit ($rc)" test "$rc" = 0
 finish
