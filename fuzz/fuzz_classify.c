@@ -68,7 +68,7 @@ static void check(const struct smtp_reply *r, bool at_mail,
 	if (r->code == 0 || (r->code >= 300 && r->code < 400))
 		FZ_CHECK(c->outcome == OUT_ERROR);
 	/* A 5xx is never deferred, even when its text says "greylist"
-	 * (a bug found here; corpus input greylist-5xx). */
+	 * (a bug found here; corpus input crash-greylist-5xx). */
 	if (r->code >= 500 && r->code <= 599)
 		FZ_CHECK(c->outcome != OUT_DEFERRED);
 	if (r->code == 530 || r->code == 538)

@@ -47,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		FZ_CHECK(memchr(err, '\0', sizeof(err)) != NULL);
 		/* The input is quoted escaped (a bug found here: it was
-		 * quoted raw; corpus inputs escape-in-error, newline-in-error). */
+		 * quoted raw; corpus inputs crash-escape-in-error and
+		 * crash-newline-in-error). */
 		FZ_CHECK(fz_printable(err));
 	}
 

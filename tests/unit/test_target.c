@@ -158,8 +158,8 @@ static void parse_port(void **state)
 }
 
 /* The refused input is quoted escaped: no newline or terminal escape
- * sequence gets through (fuzz/corpus/target/escape-in-error and
- * newline-in-error, found by fuzzing). */
+ * sequence gets through (fuzz/corpus/target/crash-escape-in-error and
+ * crash-newline-in-error, found by fuzzing). */
 static void error_escapes_input(void **state)
 {
 	(void)state;
