@@ -292,7 +292,7 @@ static void senders_tech(struct ectx *x, const char *value, struct cres *r)
 						      "%s%s", n ? "," : "", ids[k]);
 	}
 	if (all)
-		snprintf(r->tech, sizeof(r->tech), "T01,T02,T03,T04,T06,T07,T08,T09");
+		snprintf(r->tech, sizeof(r->tech), "T01,T02,T03,T04,T07,T09");
 	elist_free(&l);
 }
 
@@ -374,7 +374,9 @@ static void hole(struct ectx *x, const struct ex_stmt *s, enum tri can,
 		if (cr[i].sender)
 			sender = &cr[i];
 	}
-	const char *all = "T01,T02,T03,T04,T06,T07,T08,T09";
+	/* What every relay path lets through (a real sender and recipient;
+	 * unqualified senders and unresolvable names fail "verify = sender"). */
+	const char *all = "T01,T02,T03,T04,T07,T09";
 	int rc = 0;
 	if (can == MAYBE) {
 		rc = cfg_add(x->r, "exim-accept-unverifiable", SEV_WARNING,

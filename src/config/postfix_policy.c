@@ -861,7 +861,11 @@ static char *corrected(const struct items *it, const struct listres *lr,
 		n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "",
 				      it->v[i]);
 	}
-	if (!lr->has_blocker)
+	bool kept_blocker = false;
+	for (size_t i = 0; i < it->n; i++)
+		if (!bad[i] && is_blocker(it->v[i]))
+			kept_blocker = true;
+	if (!kept_blocker)
 		n += (size_t)snprintf(out + n, cap - n, "%sreject_unauth_destination",
 				      n ? ", " : "");
 	free(bad);
