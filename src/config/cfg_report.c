@@ -128,8 +128,61 @@ int cfg_add(struct cfg_report *r, const char *id, enum severity sev,
 	return append_service(f, service);
 }
 
+int cfg_add_service(struct cfg_report *r, const char *name)
+{
+	for (size_t i = 0; i < r->nsvc; i++)
+		if (strcmp(r->svc[i].name, name) == 0)
+			return 0;
+	if (r->nsvc >= 10000)
+		return 0;
+	struct cfg_service *v = realloc(r->svc, (r->nsvc + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	r->svc = v;
+	v[r->nsvc].verdict = V_CLOSED;
+	if (!(v[r->nsvc].name = rp_strdup(name)))
+		return -1;
+	r->nsvc++;
+	return 0;
+}
+
+/* name is an item of the comma-separated list. */
+static bool in_list(const char *list, const char *name)
+{
+	size_t nl = strlen(name);
+	for (const char *p = list; p && *p;) {
+		const char *c = strchr(p, ',');
+		size_t l = c ? (size_t)(c - p) : strlen(p);
+		if (l == nl && strncmp(p, name, nl) == 0)
+			return true;
+		p = c ? c + 1 : NULL;
+	}
+	return false;
+}
+
+static void decide_services(struct cfg_report *r)
+{
+	for (size_t k = 0; k < r->nsvc; k++) {
+		enum verdict v = V_CLOSED;
+		for (size_t i = 0; i < r->n; i++) {
+			const struct cfg_finding *f = &r->v[i];
+			if (!f->service || !in_list(f->service, r->svc[k].name))
+				continue;
+			if (f->effect == CFG_RELAYS)
+				v = V_OPEN;
+			else if (f->effect == CFG_MAY_RELAY && v != V_OPEN)
+				v = V_SUSPECT;
+			else if (strcmp(f->id, "no-relay-restriction") == 0 &&
+				 v == V_CLOSED)
+				v = V_INCONCLUSIVE;
+		}
+		r->svc[k].verdict = v;
+	}
+}
+
 int cfg_decide(struct cfg_report *r)
 {
+	decide_services(r);
 	size_t relays = 0, may = 0;
 	const char *first = NULL;
 	for (size_t i = 0; i < r->n; i++) {
@@ -174,6 +227,9 @@ void cfg_report_free(struct cfg_report *r)
 		free(r->v[i].fix);
 	}
 	free(r->v);
+	for (size_t i = 0; i < r->nsvc; i++)
+		free(r->svc[i].name);
+	free(r->svc);
 	free(r->files);
 	free(r->verdict_reason);
 	memset(r, 0, sizeof(*r));

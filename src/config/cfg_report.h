@@ -37,8 +37,16 @@ struct cfg_finding {
 	char techniques[160]; /* "T02,T03" (relayprobe tests), or "" */
 };
 
+/* The verdict of one master.cf smtpd service (its own port). */
+struct cfg_service {
+	char *name;       /* "submission/inet" */
+	enum verdict verdict;
+};
+
 struct cfg_report {
 	const char *mta;  /* "postfix" or "exim" */
+	struct cfg_service *svc; /* Postfix with master.cf: each smtpd service */
+	size_t nsvc;
 	char *files;      /* what was read, comma separated */
 	struct cfg_finding *v;
 	size_t n;
@@ -55,8 +63,15 @@ int cfg_add(struct cfg_report *r, const char *id, enum severity sev,
 	    const char *fix, const char *fmt, ...) RP_PRINTF(11, 12);
 
 /* Sets the verdict from the findings: open when any finding relays,
- * suspect when one may relay, else closed (unless already inconclusive). */
+ * suspect when one may relay, else closed (unless already inconclusive:
+ * the MTA refuses the configuration). Each recorded service gets the
+ * verdict of the findings that name it (no-relay-restriction makes it
+ * inconclusive). */
 int cfg_decide(struct cfg_report *r);
+
+/* Records a service (once) whose verdict cfg_decide computes from the
+ * findings that name it. 0 or -1. */
+int cfg_add_service(struct cfg_report *r, const char *name);
 
 /* Title of a config-check finding id (constant), or the id itself. */
 const char *cfg_title(const char *id);

@@ -239,6 +239,16 @@ static void text_report(FILE *out, const struct cfg_report *r, bool color)
 	fprintf(out, "  Verdict:  %s - ", up);
 	put_esc(out, r->verdict_reason);
 	fputc('\n', out);
+	if (r->nsvc > 1) {
+		fputs("  Services:", out);
+		for (size_t i = 0; i < r->nsvc; i++) {
+			upper(verdict_name(r->svc[i].verdict), up, sizeof(up));
+			fputs(i ? ", " : " ", out);
+			put_esc(out, r->svc[i].name);
+			fprintf(out, " %s", up);
+		}
+		fputc('\n', out);
+	}
 	static const enum severity order[] = {SEV_CRITICAL, SEV_WARNING, SEV_INFO};
 	for (size_t s = 0; s < RP_ARRAY_LEN(order); s++) {
 		for (size_t i = 0; i < r->n; i++) {
@@ -328,9 +338,16 @@ static json_t *report_json(const struct cfg_report *r)
 		json_object_set_new(o, "techniques", t);
 		json_array_append_new(fa, o);
 	}
-	return json_pack("{s:s, s:o, s:s, s:o, s:o}", "mta", r->mta, "files",
-			 jstr(r->files), "verdict", verdict_name(r->verdict),
-			 "verdict_reason", jstr(r->verdict_reason), "findings",
+	json_t *sa = json_array();
+	for (size_t i = 0; sa && i < r->nsvc; i++)
+		json_array_append_new(sa, json_pack("{s:o, s:s}", "service",
+						    jstr(r->svc[i].name), "verdict",
+						    verdict_name(r->svc[i].verdict)));
+	return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o}", "mta", r->mta,
+			 "files", jstr(r->files), "verdict",
+			 verdict_name(r->verdict), "verdict_reason",
+			 jstr(r->verdict_reason), "services",
+			 sa ? sa : json_array(), "findings",
 			 fa ? fa : json_array());
 }
 

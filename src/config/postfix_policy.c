@@ -1146,6 +1146,8 @@ int pf_evaluate(const struct pf_conf *c, const struct cfg_io *io,
 		x.svc = &c->svc[i];
 		snprintf(x.label, sizeof(x.label), "%s/%s", x.svc->name,
 			 x.svc->type);
+		if (cfg_add_service(r, x.label) < 0)
+			x.oom = true;
 		eval_service(&x);
 		n++;
 	}

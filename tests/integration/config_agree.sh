@@ -19,6 +19,11 @@
 #   has_finding NAME ID [FILE-SUFFIX LINE]  a finding with that id (at that
 #                            file:line) is in NAME.cc.json
 #   no_finding NAME ID
+#
+# With CC_SERVICE set (a master.cf service, "127.0.0.1:2525/inet"), agree
+# compares that service's verdict (configs[].services[]) and its findings
+# only, and has_finding / no_finding look at the findings naming it: one
+# Postfix instance then serves many configurations, one per smtpd service.
 
 CC_RC=0
 
@@ -34,9 +39,14 @@ agree() {
   cc_run "$name" --client 127.0.0.2 "$@"
   local sv lv want_rc=0
   [[ $want == open ]] && want_rc=2
-  sv=$(jq -r .verdict "$RP_OUT/$name.cc.json" 2>/dev/null)
-  if [[ $sv == "$want" && $CC_RC == "$want_rc" ]]; then _pass "$name: config-check says $want (exit $want_rc)"
-  else _fail "$name: config-check says $want (exit $want_rc)" "got $sv, exit $CC_RC: $(head -c 300 "$RP_OUT/$name.cc.err")"; fi
+  if [[ -n ${CC_SERVICE:-} ]]; then
+    sv=$(jq -r --arg s "$CC_SERVICE" '.configs[].services[] | select(.service == $s) | .verdict' "$RP_OUT/$name.cc.json" 2>/dev/null)
+    want_rc=$CC_RC # the exit code is the worst service's
+  else
+    sv=$(jq -r .verdict "$RP_OUT/$name.cc.json" 2>/dev/null)
+  fi
+  if [[ $sv == "$want" && $CC_RC == "$want_rc" ]]; then _pass "$name: config-check says $want ${CC_SERVICE:+for $CC_SERVICE }(exit $CC_RC)"
+  else _fail "$name: config-check says $want ${CC_SERVICE:-}" "got $sv, exit $CC_RC: $(head -c 300 "$RP_OUT/$name.cc.err")"; fi
   rp_check "$name" --no-audit --no-dns-checks --source 127.0.0.2 "$target"
   lv=$(jq -r .verdict "$RP_OUT/$name.json" 2>/dev/null)
   local ok=0
@@ -46,7 +56,8 @@ agree() {
   else _fail "$name: live check agrees" "config-check $sv, check $lv"; fi
   # Techniques predicted vs accepted live.
   local predicted accepted missing
-  predicted=$(jq -r '[.configs[].findings[] | select(.relay == "yes") | .techniques[]] | unique | join(" ")' "$RP_OUT/$name.cc.json")
+  predicted=$(jq -r --arg s "${CC_SERVICE:-}" '[.configs[].findings[] | select(.relay == "yes")
+      | select($s == "" or ((.service // "") | split(",") | index($s) != null)) | .techniques[]] | unique | join(" ")' "$RP_OUT/$name.cc.json")
   accepted=$(jq -r '[.servers[0].tests[] | select(.superseded == false and .result == "accepted") | .id] | unique | join(" ")' "$RP_OUT/$name.json")
   missing=
   for t in $predicted; do
@@ -60,13 +71,16 @@ agree() {
   fi
 }
 
+# The findings of NAME.cc.json (of CC_SERVICE, when set).
+_cc_findings='[.configs[].findings[] | select($s == "" or ((.service // "") | split(",") | index($s) != null))]'
+
 has_finding() {
   local name=$1 id=$2 file=${3:-} line=${4:-} got
   if [[ -n $file ]]; then
-    got=$(jq -r --arg id "$id" --arg f "$file" --argjson l "$line" \
-      '[.configs[].findings[] | select(.id == $id and (.file | endswith($f)) and .line == $l)] | length' "$RP_OUT/$name.cc.json" 2>&1)
+    got=$(jq -r --arg s "${CC_SERVICE:-}" --arg id "$id" --arg f "$file" --argjson l "$line" \
+      "$_cc_findings"' | map(select(.id == $id and (.file | endswith($f)) and .line == $l)) | length' "$RP_OUT/$name.cc.json" 2>&1)
   else
-    got=$(jq -r --arg id "$id" '[.configs[].findings[] | select(.id == $id)] | length' "$RP_OUT/$name.cc.json" 2>&1)
+    got=$(jq -r --arg s "${CC_SERVICE:-}" --arg id "$id" "$_cc_findings"' | map(select(.id == $id)) | length' "$RP_OUT/$name.cc.json" 2>&1)
   fi
   if [[ $got =~ ^[1-9] ]]; then _pass "$name: finding $id ${file:+at $file:$line}"
   else _fail "$name: finding $id ${file:+at $file:$line}" "findings: $(jq -c '[.configs[].findings[] | [.id, .file, .line]]' "$RP_OUT/$name.cc.json" 2>&1 | head -c 400)"; fi
@@ -74,7 +88,7 @@ has_finding() {
 
 no_finding() {
   local name=$1 id=$2 got
-  got=$(jq -r --arg id "$id" '[.configs[].findings[] | select(.id == $id)] | length' "$RP_OUT/$name.cc.json" 2>&1)
+  got=$(jq -r --arg s "${CC_SERVICE:-}" --arg id "$id" "$_cc_findings"' | map(select(.id == $id)) | length' "$RP_OUT/$name.cc.json" 2>&1)
   if [[ $got == 0 ]]; then _pass "$name: no finding $id"
   else _fail "$name: no finding $id" "got $got"; fi
 }
