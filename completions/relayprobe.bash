@@ -30,7 +30,7 @@ _relayprobe()
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            check | mx | blocklist | receive | tests)
+            check | mx | blocklist | receive | tests | config-check)
                 cmd=${words[i]}
                 break
                 ;;
@@ -39,7 +39,7 @@ _relayprobe()
 
     # Values of options that take one.
     case $prev in
-        --zones | --ca-file | --prometheus-textfile)
+        --zones | --ca-file | --prometheus-textfile | --postfix | --exim)
             if declare -F _filedir >/dev/null 2>&1; then
                 _filedir
             else
@@ -84,7 +84,7 @@ _relayprobe()
             --command-timeout | --tls-timeout | --helo | --domain | -d | \
             --from | --to | --mailbox | --sessions | --per-session | \
             --retry-deferred | --backoff | --confirm-domain | --receiver | \
-            --confirm-wait | --send-to | --duration)
+            --confirm-wait | --send-to | --duration | --client)
             # Free text: nothing to offer.
             return
             ;;
@@ -117,6 +117,9 @@ _relayprobe()
         tests)
             opts='--json --help -h'
             ;;
+        config-check)
+            opts='--postfix --exim --client --json --format --color --help -h'
+            ;;
         *)
             opts='--help --version -h -V'
             ;;
@@ -129,7 +132,7 @@ _relayprobe()
 
     case $cmd in
         "")
-            COMPREPLY=($(compgen -W 'check mx blocklist receive tests' -- "$cur"))
+            COMPREPLY=($(compgen -W 'check mx blocklist receive tests config-check' -- "$cur"))
             ;;
         check | mx | blocklist)
             # Targets: host names (and addresses) the system knows.

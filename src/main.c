@@ -18,6 +18,7 @@
 #include "check/lookup.h"
 #include "check/receive.h"
 #include "cli/options.h"
+#include "config/configcheck.h"
 #include "core/util.h"
 #include "relay/technique.h"
 #include "report/report.h"
@@ -154,6 +155,17 @@ int main(int argc, char **argv)
 	case CLI_RECEIVE:
 		rc = receive_run(&c.cfg, c.duration_s, c.json, stdout);
 		break;
+	case CLI_CONFIG_CHECK: {
+		struct configcheck_opts co = {
+		    .postfix = c.postfix_conf,
+		    .exim = c.exim_conf,
+		    .client = c.client,
+		    .json = c.json || (c.format && strcmp(c.format, "json") == 0),
+		    .color = want_color(&c),
+		};
+		rc = configcheck_run(&co, stdout, stderr);
+		break;
+	}
 	case CLI_BLOCKLIST:
 		rc = lookup_blocklists(&c.cfg, c.targets, c.ntargets, c.json,
 				       stdout);

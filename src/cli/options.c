@@ -15,6 +15,7 @@
 static const char usage[] =
 "Usage: relayprobe check [options] TARGET...\n"
 "       relayprobe tests [--json]\n"
+"       relayprobe config-check [--postfix DIR|FILE|-] [--exim FILE|-] [--client ADDR] [--json]\n"
 "       relayprobe receive --receiver ADDR:PORT --confirm-domain DOMAIN [--duration SECS] [--json]\n"
 "       relayprobe mx [--resolver IP[:PORT]] [--json] DOMAIN...\n"
 "       relayprobe blocklist [--zones FILE] [--resolver IP[:PORT]] [--json] IP|HOST|DOMAIN...\n"
@@ -79,6 +80,14 @@ static const char usage[] =
 "      --no-dns-checks        skip PTR, FCrDNS and blocklist lookups\n"
 "      --dns-private          also look up loopback and private addresses\n"
 "\n"
+"Configuration check (config-check; default: /etc/postfix, /etc/exim4):\n"
+"      --postfix DIR|FILE|-   Postfix main.cf (and master.cf beside it), a\n"
+"                             directory holding them, or '-': the output of\n"
+"                             'postconf -n; postconf -P' on stdin\n"
+"      --exim FILE|-          Exim configuration (single file, .include read)\n"
+"      --client ADDR          also judge the relay policy as this client\n"
+"                             address sees it (the address 'check' tests from)\n"
+"\n"
 "Output:\n"
 "  -v, --verbose              include the whole SMTP dialogue\n"
 "      --json                 print one JSON document (schema relayprobe/1)\n"
@@ -89,8 +98,8 @@ static const char usage[] =
 "  -h, --help                 this text\n"
 "  -V, --version              print the version\n"
 "\n"
-"Exit codes (check): 0 closed, 1 suspect or inconclusive, 2 open relay,\n"
-"            3 unreachable or bad input. mx: 0 found, 3 failed.\n"
+"Exit codes (check, config-check): 0 closed, 1 suspect or inconclusive,\n"
+"            2 open relay, 3 unreachable or bad input. mx: 0 found, 3 failed.\n"
 "            blocklist: 0 not listed, 1 unknown, 2 listed, 3 error.\n";
 
 const char *cli_usage(void)
@@ -133,6 +142,9 @@ enum {
 	OPT_CA_FILE,
 	OPT_FORMAT,
 	OPT_PROM,
+	OPT_POSTFIX,
+	OPT_EXIM,
+	OPT_CLIENT,
 };
 
 static const struct option longopts[] = {
@@ -174,6 +186,9 @@ static const struct option longopts[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"prometheus-textfile", required_argument, NULL, OPT_PROM},
 	{"ca-file", required_argument, NULL, OPT_CA_FILE},
+	{"postfix", required_argument, NULL, OPT_POSTFIX},
+	{"exim", required_argument, NULL, OPT_EXIM},
+	{"client", required_argument, NULL, OPT_CLIENT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -315,6 +330,9 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		first = 2;
 	} else if (strcmp(argv[1], "receive") == 0) {
 		c->cmd = CLI_RECEIVE;
+		first = 2;
+	} else if (strcmp(argv[1], "config-check") == 0) {
+		c->cmd = CLI_CONFIG_CHECK;
 		first = 2;
 	} else if (argv[1][0] != '-') {
 		BAD("unknown command '%.60s' (try 'relayprobe --help')",
@@ -498,6 +516,25 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		case OPT_CA_FILE:
 			c->cfg.ca_file = arg;
 			break;
+		case OPT_POSTFIX:
+			if (!*arg)
+				BAD("--postfix takes a directory, a main.cf or '-'");
+			c->postfix_conf = arg;
+			break;
+		case OPT_EXIM:
+			if (!*arg)
+				BAD("--exim takes a file or '-'");
+			c->exim_conf = arg;
+			break;
+		case OPT_CLIENT: {
+			struct in6_addr a6;
+			if (inet_pton(AF_INET, arg, &a6) != 1 &&
+			    inet_pton(AF_INET6, arg, &a6) != 1)
+				BAD("--client must be an IPv4 or IPv6 address, not "
+				    "'%.60s'", arg);
+			c->client = arg;
+			break;
+		}
 		case 'v':
 			c->verbose = true;
 			break;
@@ -540,6 +577,13 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		BAD("check needs at least one TARGET (host, IP or host:port)");
 	if (c->cmd == CLI_TESTS && c->ntargets > 0)
 		BAD("tests takes no targets");
+	if (c->cmd == CLI_CONFIG_CHECK && c->ntargets > 0)
+		BAD("config-check takes no targets (use --postfix or --exim)");
+	if (c->cmd == CLI_CONFIG_CHECK && c->format && strcmp(c->format, "nagios") == 0)
+		BAD("config-check --format takes text or json");
+	if (c->cmd != CLI_CONFIG_CHECK &&
+	    (c->postfix_conf || c->exim_conf || c->client))
+		BAD("--postfix, --exim and --client belong to config-check");
 	if (c->cfg.confirm && (!c->cfg.confirm_domain || !c->cfg.receiver))
 		BAD("--confirm needs --confirm-domain and --receiver");
 	if (c->cfg.confirm && c->cfg.send_to)

@@ -22,6 +22,7 @@ enum cli_command {
 	CLI_MX,
 	CLI_BLOCKLIST,
 	CLI_RECEIVE,
+	CLI_CONFIG_CHECK,
 };
 
 enum cli_color { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
@@ -38,6 +39,10 @@ struct cli {
 	size_t ntargets;
 	char *resolvers; /* owned */
 	int duration_s;  /* receive --duration */
+	/* config-check */
+	const char *postfix_conf; /* --postfix DIR|FILE|- */
+	const char *exim_conf;    /* --exim FILE|- */
+	const char *client;       /* --client ADDR */
 };
 
 /* Returns 0, or -1 with a one-line message in err. */
