@@ -54,6 +54,7 @@ struct slot {
 	bool tls;      /* opened to use TLS (required or implicit) */
 	bool ready;
 	bool dead;     /* closed; free from the loop */
+	bool gated;    /* holds a connection from cfg->gate */
 	int assigned;
 	int outstanding;
 };
@@ -94,6 +95,11 @@ struct server_check {
 	long txn_t0;       /* when the first test was queued, -1 */
 	struct event *kick;
 	struct event *delay;
+	/* Politeness (cfg->gate): a session waits for the gate's grant. */
+	struct gate_waiter gw;
+	bool gate_waiting;   /* queued at the gate: not a failure, wait */
+	bool want_inject;    /* audit sessions the gate has not granted yet */
+	bool want_legacy;
 };
 
 static long elapsed_ms(const struct server_check *sc)
@@ -278,7 +284,8 @@ static int build_items(struct server_check *sc)
 	    technique_split_address(cfg->send_to, probe_user, sizeof(probe_user),
 				    probe_domain, sizeof(probe_domain)) < 0)
 		return -1;
-	for (size_t i = 0; i < nc + nt; i++) {
+	/* scan --checks without relay: no MAIL/RCPT at all. */
+	for (size_t i = 0; !cfg->no_relay && i < nc + nt; i++) {
 		const struct technique *t = i < nc ? &cs[i] : &ts[i - nc];
 		if (i >= nc && !only_selected(cfg, t->id))
 			continue;
@@ -402,6 +409,17 @@ static void fill(struct slot *sl)
 static int open_slot_kind(struct server_check *sc, enum helo_kind helo,
 			  enum slot_kind kind);
 
+/* open_slot's answer when the gate has queued us: no failure, wait. */
+#define GATE_WAIT (-2)
+
+static void free_slot(struct server_check *sc, struct slot *sl)
+{
+	session_free(sl->s);
+	if (sl->gated)
+		gate_release(sc->cfg->gate, &sc->addr);
+	free(sl);
+}
+
 static int open_slot(struct server_check *sc, enum helo_kind helo)
 {
 	return open_slot_kind(sc, helo, SLOT_PROBE);
@@ -413,9 +431,17 @@ static int open_slot_kind(struct server_check *sc, enum helo_kind helo,
 	if (sc->nslots >= MAX_SLOTS)
 		return -1;
 	const struct check_config *cfg = sc->cfg;
+	if (cfg->gate && !gate_acquire(cfg->gate, &sc->addr, &sc->gw)) {
+		sc->gate_waiting = true; /* on_gate_wake schedules us again */
+		return GATE_WAIT;
+	}
 	struct slot *sl = calloc(1, sizeof(*sl));
-	if (!sl)
+	if (!sl) {
+		if (cfg->gate)
+			gate_release(cfg->gate, &sc->addr);
 		return -1;
+	}
+	sl->gated = cfg->gate != NULL;
 	sl->sc = sc;
 	sl->id = ++sc->next_id;
 	sl->helo = helo;
@@ -580,6 +606,18 @@ static void special_ready(struct server_check *sc, struct slot *sl)
 	smtp_client_quit(c);
 }
 
+/* The audit's extra sessions; one the gate defers is opened by dispatch
+ * once granted. */
+static void open_audit_slots(struct server_check *sc)
+{
+	if (sc->want_inject &&
+	    open_slot_kind(sc, HELO_TESTER, SLOT_INJECT) != GATE_WAIT)
+		sc->want_inject = false;
+	if (!sc->want_inject && sc->want_legacy &&
+	    open_slot_kind(sc, HELO_TESTER, SLOT_LEGACY) != GATE_WAIT)
+		sc->want_legacy = false;
+}
+
 static void start_audit(struct server_check *sc, struct slot *sl)
 {
 	struct server_result *res = sc->res;
@@ -602,12 +640,11 @@ static void start_audit(struct server_check *sc, struct slot *sl)
 	smtp_client_add_cmd(c, cmd, &sc->audit_tags[1]);
 	smtp_client_add_cmd(c, "EXPN postmaster", &sc->audit_tags[2]);
 	bool offered = res->starttls_offered && !res->implicit_tls;
-	if (offered && sc->cfg->tls != TLS_MODE_NONE)
-		open_slot_kind(sc, HELO_TESTER, SLOT_INJECT);
-	if ((offered && sc->cfg->tls != TLS_MODE_NONE) || res->implicit_tls) {
-		if (sc->cfg->legacy_ctx)
-			open_slot_kind(sc, HELO_TESTER, SLOT_LEGACY);
-	}
+	sc->want_inject = offered && sc->cfg->tls != TLS_MODE_NONE;
+	sc->want_legacy = ((offered && sc->cfg->tls != TLS_MODE_NONE) ||
+			   res->implicit_tls) &&
+			  sc->cfg->legacy_ctx;
+	open_audit_slots(sc);
 }
 
 static bool audit_reply(struct server_check *sc, struct smtp_txn *t)
@@ -912,14 +949,14 @@ static void dispatch(struct server_check *sc)
 	for (size_t i = 0; i < sc->nslots; i++) {
 		struct slot *sl = sc->slots[i];
 		if (sl->dead) {
-			session_free(sl->s);
-			free(sl);
+			free_slot(sc, sl);
 		} else {
 			sc->slots[w++] = sl;
 		}
 	}
 	sc->nslots = w;
 
+	sc->gate_waiting = false;
 	if (!sc->names_ready) {
 		if (sc->nslots > 0 || sc->backing_off)
 			return;
@@ -936,6 +973,7 @@ static void dispatch(struct server_check *sc)
 	settle_unrunnable(sc);
 	for (size_t i = 0; i < sc->nslots; i++)
 		fill(sc->slots[i]);
+	open_audit_slots(sc);
 	if (!sc->backing_off && sc->slot_failures < sc->cfg->max_attempts) {
 		static const enum helo_kind kinds[] = {HELO_TESTER, HELO_TARGET};
 		for (size_t k = 0; k < RP_ARRAY_LEN(kinds); k++) {
@@ -948,7 +986,8 @@ static void dispatch(struct server_check *sc)
 			}
 		}
 	}
-	if (sc->nslots > 0 || sc->backing_off || sc->retry_armed)
+	if (sc->nslots > 0 || sc->backing_off || sc->retry_armed ||
+	    sc->gate_waiting)
 		return;
 	size_t left = 0;
 	for (size_t i = 0; i < sc->nitems; i++)
@@ -998,6 +1037,13 @@ static void dispatch(struct server_check *sc)
 static void on_kick(evutil_socket_t fd, short what, void *arg)
 {
 	dispatch(arg);
+}
+
+static void on_gate_wake(void *arg)
+{
+	struct server_check *sc = arg;
+	sc->gate_waiting = false;
+	schedule(sc);
 }
 
 static void on_delay(evutil_socket_t fd, short what, void *arg)
@@ -1070,6 +1116,8 @@ static void finalize(struct server_check *sc)
 {
 	struct server_result *res = sc->res;
 	sc->finished = true;
+	if (sc->cfg->gate)
+		gate_cancel(sc->cfg->gate, &sc->gw);
 	/* Item indexes into the result arrays are not used after this. */
 	sort_results(res->tests, res->ntests);
 	sort_results(res->controls, res->ncontrols);
@@ -1137,6 +1185,8 @@ struct server_check *server_check_new(struct event_base *base, SSL_CTX *ctx,
 	res->t_txn_ms = -1;
 	sc->txn_t0 = -1;
 	rp_random_hex(sc->run_id, 5);
+	sc->gw.wake = on_gate_wake;
+	sc->gw.arg = sc;
 	sc->kick = event_new(base, -1, 0, on_kick, sc);
 	sc->delay = evtimer_new(base, on_delay, sc);
 	if (!sc->kick || !sc->delay ||
@@ -1159,10 +1209,10 @@ void server_check_free(struct server_check *sc)
 {
 	if (!sc)
 		return;
-	for (size_t i = 0; i < sc->nslots; i++) {
-		session_free(sc->slots[i]->s);
-		free(sc->slots[i]);
-	}
+	if (sc->cfg->gate)
+		gate_cancel(sc->cfg->gate, &sc->gw);
+	for (size_t i = 0; i < sc->nslots; i++)
+		free_slot(sc, sc->slots[i]);
 	if (sc->kick)
 		event_free(sc->kick);
 	if (sc->delay)
