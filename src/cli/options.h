@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "check/config.h"
+#include "scan/scan.h"
 
 enum cli_command {
 	CLI_HELP,
@@ -22,6 +23,7 @@ enum cli_command {
 	CLI_MX,
 	CLI_BLOCKLIST,
 	CLI_RECEIVE,
+	CLI_SCAN,
 };
 
 enum cli_color { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
@@ -38,6 +40,7 @@ struct cli {
 	size_t ntargets;
 	char *resolvers; /* owned */
 	int duration_s;  /* receive --duration */
+	struct scan_options scan; /* scan */
 };
 
 /* Returns 0, or -1 with a one-line message in err. */
