@@ -21,6 +21,7 @@
 #include "core/util.h"
 #include "relay/technique.h"
 #include "report/report.h"
+#include "scan/scan.h"
 
 #define EXIT_BAD_INPUT 3
 
@@ -154,6 +155,16 @@ int main(int argc, char **argv)
 	case CLI_RECEIVE:
 		rc = receive_run(&c.cfg, c.duration_s, c.json, stdout);
 		break;
+	case CLI_SCAN: {
+		OPENSSL_init_ssl(0, NULL);
+		char serr[512];
+		/* Until the check engine is merged (branch scan, temporary). */
+		snprintf(serr, sizeof(serr), "scan needs the check engine");
+		rc = SCAN_EXIT_ERROR;
+		if (rc == SCAN_EXIT_ERROR)
+			fprintf(stderr, "relayprobe: %s\n", serr);
+		break;
+	}
 	case CLI_BLOCKLIST:
 		rc = lookup_blocklists(&c.cfg, c.targets, c.ntargets, c.json,
 				       stdout);

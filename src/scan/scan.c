@@ -332,17 +332,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 /* ---------- setup ---------- */
 
-void scan_options_defaults(struct scan_options *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->concurrency = 256;
-	o->rate = 200;
-	o->per_address = 3;
-	o->max_cidr_bits = 16;
-	o->relay = o->audit = o->blocklist = true;
-	o->progress = -1;
-}
-
 /* Counts the targets of this shard in a regular file (for the progress
  * line's total and ETA). -1 when the input is not a file. */
 static long long count_targets(struct scan *s)
