@@ -291,8 +291,6 @@ void scan_reader_init(struct scan_reader *r, FILE *in,
 	memset(r, 0, sizeof(*r));
 	r->in = in;
 	r->cfg = *cfg;
-	if (r->cfg.max_cidr_bits == 0)
-		r->cfg.max_cidr_bits = 16;
 }
 
 static void invalid(struct scan_item *out, const char *line, size_t len,

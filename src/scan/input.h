@@ -80,7 +80,7 @@ struct scan_item {
 };
 
 struct scan_reader_config {
-	unsigned max_cidr_bits;  /* largest block: 2^bits addresses (16) */
+	unsigned max_cidr_bits;  /* largest block: 2^bits addresses (0: /32) */
 	bool include_special;    /* CIDR blocks keep special-purpose addresses */
 	struct addr_set *exclude; /* --exclude, or NULL */
 	struct addr_set *special; /* the special-purpose set (CIDR only) */
