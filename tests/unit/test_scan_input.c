@@ -120,7 +120,8 @@ static void test_exclude(void **state)
 	assert_true(addr_set_contains_text(&ex, "::1"));
 	assert_false(addr_set_contains_text(&ex, "::2"));
 	assert_false(addr_set_contains_text(&ex, "example.org"));
-	struct scan_reader_config cfg = {.exclude = &ex, .include_special = true};
+	struct scan_reader_config cfg = {.exclude = &ex, .include_special = true,
+					 .max_cidr_bits = 16};
 	struct scan_item v[64];
 	/* In a block: skipped silently. A single line: reported. */
 	size_t n = read_all("127.3.0.0/27\n127.3.0.100:2525\n", &cfg, v, 64);
