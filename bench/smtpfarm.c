@@ -64,7 +64,7 @@ struct due {
 static struct conn **conns;   /* by fd */
 static size_t nconns_max;
 static uint32_t *open_per;    /* by address index */
-static uint32_t *max_per;
+static uint32_t *conns_per;     /* connections in total, by address */
 static uint32_t nlisten;
 static int *listen_fd;
 static uint32_t first_addr;   /* host order */
@@ -94,8 +94,21 @@ static void write_stats(void)
 		return;
 	fprintf(f,
 		"{\"addresses\":%u,\"connections\":%llu,\"open\":%u,"
-		"\"max_open\":%u,\"max_per_address\":%u}\n",
+		"\"max_open\":%u,\"max_per_address\":%u,\"connected\":{",
 		nlisten, total_conns, open_now, peak_open, peak_per);
+	/* Which addresses were connected to, and how often (small farms:
+	 * the tests' exclusion checks). */
+	bool first_entry = true;
+	for (uint32_t i = 0; nlisten <= 4096 && i < nlisten; i++) {
+		if (!conns_per[i])
+			continue;
+		struct in_addr a = {.s_addr = htonl(first_addr + i)};
+		char t[32];
+		inet_ntop(AF_INET, &a, t, sizeof(t));
+		fprintf(f, "%s\"%s\":%u", first_entry ? "" : ",", t, conns_per[i]);
+		first_entry = false;
+	}
+	fprintf(f, "}}\n");
 	fclose(f);
 	rename(tmp, stats_path);
 }
@@ -351,6 +364,7 @@ static void on_accept(int ep, int lfd, uint32_t idx)
 			peak_open = open_now;
 		if (++open_per[idx] > peak_per)
 			peak_per = open_per[idx];
+		conns_per[idx]++;
 		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
 		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 		reply(c, "220 mail.farm.test ESMTP Postfix (Debian/GNU)");
@@ -410,8 +424,8 @@ int main(int argc, char **argv)
 	nlisten = (uint32_t)count;
 	listen_fd = calloc(nlisten, sizeof(int));
 	open_per = calloc(nlisten, sizeof(uint32_t));
-	max_per = calloc(nlisten, sizeof(uint32_t));
-	if (!conns || !listen_fd || !open_per || !max_per)
+	conns_per = calloc(nlisten, sizeof(uint32_t));
+	if (!conns || !listen_fd || !open_per || !conns_per)
 		return 1;
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);
