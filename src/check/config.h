@@ -17,6 +17,8 @@
 
 #include <openssl/ssl.h>
 
+struct check_observer; /* check/check.h */
+
 enum tls_mode {
 	TLS_MODE_AUTO,   /* plaintext; STARTTLS when the server demands it */
 	TLS_MODE_STARTTLS, /* always STARTTLS when offered */
@@ -64,9 +66,10 @@ struct check_config {
 	bool no_relay;            /* scan --checks without relay: banner, EHLO
 				     (and the audit) only, no MAIL/RCPT */
 	const char *ca_file;      /* --ca-file: extra trusted CAs (PEM) */
-	/* Set by check_run, not by the user. */
+	/* Set by the check engine (check/check), not by the user. */
 	SSL_CTX *legacy_ctx;
 	struct receiver *rcv;
+	const struct check_observer *observer; /* the job's, or NULL */
 	/* Set by scan: every session asks it before connecting (check/gate);
 	 * NULL: no gating. */
 	struct conn_gate *gate;

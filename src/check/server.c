@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check/check.h"
 #include "check/vantage.h"
 #include "core/util.h"
 #include "net/session.h"
@@ -110,6 +111,20 @@ static long elapsed_ms(const struct server_check *sc)
 	       (now.tv_nsec - sc->t0.tv_nsec) / 1000000;
 }
 
+/* Every transcript line goes through here: stored (up to the cap) and
+ * shown to the job's observer (serve streams it live). */
+static void record_line(struct server_check *sc, int session, char dir,
+			const char *text)
+{
+	long ms = elapsed_ms(sc);
+	transcript_add(&sc->res->transcript, session, ms, dir, text);
+	const struct check_observer *o = sc->cfg->observer;
+	if (o && o->line) {
+		struct transcript_line l = {session, ms, dir, (char *)text};
+		o->line(o->arg, sc->res, &l);
+	}
+}
+
 static void note(struct server_check *sc, int session, const char *fmt, ...)
     RP_PRINTF(3, 4);
 static void note(struct server_check *sc, int session, const char *fmt, ...)
@@ -119,7 +134,7 @@ static void note(struct server_check *sc, int session, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	transcript_add(&sc->res->transcript, session, elapsed_ms(sc), '*', buf);
+	record_line(sc, session, '*', buf);
 }
 
 static void schedule(struct server_check *sc)
@@ -525,8 +540,7 @@ static int open_slot_kind(struct server_check *sc, enum helo_kind helo,
 static void sl_line(void *arg, char dir, const char *line)
 {
 	struct slot *sl = arg;
-	transcript_add(&sl->sc->res->transcript, sl->id, elapsed_ms(sl->sc),
-		       dir, line);
+	record_line(sl->sc, sl->id, dir, line);
 }
 
 static void record_first_session(struct server_check *sc, struct slot *sl)
