@@ -158,9 +158,7 @@ int main(int argc, char **argv)
 	case CLI_SCAN: {
 		OPENSSL_init_ssl(0, NULL);
 		char serr[512];
-		/* Until the check engine is merged (branch scan, temporary). */
-		snprintf(serr, sizeof(serr), "scan needs the check engine");
-		rc = SCAN_EXIT_ERROR;
+		rc = scan_run(&c.scan, &c.cfg, serr, sizeof(serr));
 		if (rc == SCAN_EXIT_ERROR)
 			fprintf(stderr, "relayprobe: %s\n", serr);
 		break;

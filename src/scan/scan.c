@@ -20,6 +20,7 @@
 #include "report/report.h"
 #include "scan/input.h"
 #include "scan/resume.h"
+#include "scan/shared.h"
 #include "scan/status.h"
 
 struct scan;
@@ -38,6 +39,7 @@ struct scan {
 	struct event_base *base;
 	struct check_engine *engine;
 	struct conn_gate *gate;
+	struct shared_cache *shared;
 	FILE *in;
 	bool close_in;
 	struct scan_reader reader;
@@ -138,7 +140,20 @@ static void emit_plain(struct scan *s, const char *target,
 	s->finished++;
 }
 
-static void emit_result(struct scan *s, struct check_result *r)
+/* A finished line (from scan/shared, which may have held it until a
+ * shared server's result was in). */
+static void emit_line(void *arg, json_t *line, enum verdict v)
+{
+	struct scan *s = arg;
+	emit(s, line);
+	s->finished++;
+	if (v == V_OPEN)
+		s->open++;
+	else if (v == V_SUSPECT || v == V_INCONCLUSIVE)
+		s->suspect++;
+}
+
+static void finish_result(struct scan *s, struct check_result *r)
 {
 	enum scan_status st = scan_status_of(r);
 	json_t *o = line_head(r->target, st);
@@ -152,12 +167,11 @@ static void emit_result(struct scan *s, struct check_result *r)
 		o = NULL;
 	}
 	json_decref(t);
-	emit(s, o);
-	s->finished++;
-	if (r->verdict == V_OPEN)
-		s->open++;
-	else if (r->verdict == V_SUSPECT || r->verdict == V_INCONCLUSIVE)
-		s->suspect++;
+	if (!o) {
+		emit(s, NULL); /* records the failure */
+		return;
+	}
+	shared_finish(s->shared, o, r);
 }
 
 /* ---------- progress ---------- */
@@ -193,7 +207,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 static void maybe_finish(struct scan *s)
 {
-	if ((s->eof || s->stopping || s->error) && s->running == 0)
+	if ((s->eof || s->stopping || s->error) &&
+	    (s->running == 0 || s->stopping) &&
+	    (shared_held(s->shared) == 0 || s->stopping))
 		event_base_loopexit(s->base, NULL);
 }
 
@@ -215,7 +231,7 @@ static void on_job_done(void *arg, struct check_job *job,
 	struct scan *s = j->s;
 	unlink_job(s, j);
 	if (res) {
-		emit_result(s, res);
+		finish_result(s, res);
 		check_result_free(res);
 	} else {
 		emit_plain(s, j->target, SCAN_PROTOCOL_ERROR,
@@ -242,6 +258,10 @@ static bool addr_filter(void *arg, const struct sockaddr *sa, socklen_t len,
 	}
 	if (addr_set_contains(&s->exclude, a)) {
 		snprintf(why, whylen, SCAN_EXCLUDED_WHY " (--exclude)");
+		return false;
+	}
+	if (!shared_claim(s->shared, sa)) {
+		snprintf(why, whylen, "%s", SHARED_WHY);
 		return false;
 	}
 	return true;
@@ -291,7 +311,7 @@ static void take(struct scan *s, const struct scan_item *it)
 static void fill(struct scan *s)
 {
 	while (!s->eof && !s->stopping && !s->error &&
-	       s->running < s->max_running) {
+	       s->running + shared_held(s->shared) < s->max_running) {
 		struct scan_item it;
 		int r = scan_reader_next(&s->reader, &it);
 		if (r < 0) {
@@ -491,6 +511,11 @@ int scan_run(const struct scan_options *o, const struct check_config *cfg,
 		snprintf(err, errlen, "cannot create the event loop");
 		goto out;
 	}
+	s->shared = shared_new(emit_line, s);
+	if (!s->shared) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	s->gate = gate_new(s->base, conc, o->per_address ? o->per_address : 1,
 			   o->rate);
 	if (!s->gate) {
@@ -540,6 +565,7 @@ out:
 		free(j);
 	}
 	check_engine_free(s->engine);
+	shared_free(s->shared);
 	gate_free(s->gate);
 	if (s->refill)
 		event_free(s->refill);
