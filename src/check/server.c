@@ -32,9 +32,11 @@ struct item {
 	bool want_tls;
 	bool retried;
 	long last; /* index of its latest result, -1 */
-	char mail[ADDR_MAX];
-	char rcpt[ADDR_MAX];
-	char plain_from[ADDR_MAX];   /* "<from>": fallback sender */
+	/* Heap strings of their own length: a scan keeps thousands of
+	 * checks alive, fixed buffers would cost 1.8 KB per item. */
+	char *mail;
+	char *rcpt;
+	char *plain_from;            /* "<from>": fallback sender */
 	bool sender_fallback;        /* retried with plain_from */
 	char token[PROBE_TOKEN_MAX]; /* delivery probe, "" when none */
 	char *message;               /* probe message, or NULL */
@@ -328,21 +330,30 @@ static int build_items(struct server_check *sc)
 		it->last = -1;
 		if (t->needs_mailbox && !cfg->mailbox) {
 			it->state = ITEM_DONE;
-			snprintf(it->mail, sizeof(it->mail), "-");
-			snprintf(it->rcpt, sizeof(it->rcpt), "-");
+			it->mail = rp_strdup("-");
+			it->rcpt = rp_strdup("-");
+			if (!it->mail || !it->rcpt)
+				return -1;
 			record_plain(sc, it, OUT_SKIPPED, R_NOT_APPLICABLE,
 				     "no mailbox of yours named (--mailbox)");
 			continue;
 		}
-		if (technique_expand(t->mail, &v, it->mail, sizeof(it->mail)) <
-			0 ||
-		    technique_expand(t->rcpt, &v, it->rcpt, sizeof(it->rcpt)) <
-			0) {
+		char mbuf[ADDR_MAX], rbuf[ADDR_MAX];
+		if (technique_expand(t->mail, &v, mbuf, sizeof(mbuf)) < 0 ||
+		    technique_expand(t->rcpt, &v, rbuf, sizeof(rbuf)) < 0) {
+			it->mail = rp_strdup("-");
+			it->rcpt = rp_strdup("-");
+			if (!it->mail || !it->rcpt)
+				return -1;
 			it->state = ITEM_DONE;
 			record_plain(sc, it, OUT_SKIPPED, R_NOT_APPLICABLE,
 				     "address template could not be filled");
 			continue;
 		}
+		it->mail = rp_strdup(mbuf);
+		it->rcpt = rp_strdup(rbuf);
+		if (!it->mail || !it->rcpt)
+			return -1;
 		if (it->token[0]) {
 			char to[ADDR_MAX], tech[128], target[160];
 			size_t rl = strlen(it->rcpt);
@@ -368,7 +379,9 @@ static int build_items(struct server_check *sc)
 			if (!it->message)
 				return -1;
 		}
-		snprintf(it->plain_from, sizeof(it->plain_from), "<%s>", cfg->from);
+		it->plain_from = rp_asprintf("<%s>", cfg->from);
+		if (!it->plain_from)
+			return -1;
 		it->state = ITEM_PENDING;
 	}
 	return 0;
@@ -809,7 +822,11 @@ static void sl_txn_done(void *arg, struct smtp_txn *t)
 		 * again with the plain external sender. */
 		note(sc, sl->id, "%s: sender %s refused; retrying with %s",
 		     it->t->id, it->mail, it->plain_from);
-		snprintf(it->mail, sizeof(it->mail), "%s", it->plain_from);
+		char *m = rp_strdup(it->plain_from);
+		if (m) {
+			free(it->mail);
+			it->mail = m;
+		}
 		it->sender_fallback = true;
 		it->state = ITEM_PENDING;
 		it->attempts = 0;
@@ -1231,8 +1248,12 @@ void server_check_free(struct server_check *sc)
 		event_free(sc->kick);
 	if (sc->delay)
 		event_free(sc->delay);
-	for (size_t i = 0; i < sc->nitems; i++)
+	for (size_t i = 0; i < sc->nitems; i++) {
 		free(sc->items[i].message);
+		free(sc->items[i].mail);
+		free(sc->items[i].rcpt);
+		free(sc->items[i].plain_from);
+	}
 	free(sc->items);
 	free(sc->first_error);
 	free(sc);

@@ -483,6 +483,10 @@ int scan_run(const struct scan_options *o, const struct check_config *cfg,
 	if (!o->verbose)
 		s->jcfg.max_transcript = 0;
 	s->jcfg.no_relay = !o->relay;
+	/* Each live session holds a reply-line buffer: RFC 5321 lines are at
+	 * most 512 bytes, so 1 KB is generous (check keeps 4 KB). */
+	if (s->jcfg.limits.max_line > 1024)
+		s->jcfg.limits.max_line = 1024;
 	if (!o->audit)
 		s->jcfg.no_audit = true;
 	if (!o->blocklist)
@@ -493,7 +497,10 @@ int scan_run(const struct scan_options *o, const struct check_config *cfg,
 			"relayprobe: -c %u is more than the descriptor limit "
 			"allows; using %u\n",
 			o->concurrency, conc);
-	s->max_running = conc;
+	/* Checks at once: each wants up to --sessions sessions (3), one while
+	 * it reads the banner; half of -c keeps the sessions busy without
+	 * checks idling in the gate's queue, holding memory. */
+	s->max_running = conc / 2 > 0 ? conc / 2 : 1;
 	if (setup_files(s, err, errlen) < 0)
 		goto out;
 	struct scan_reader_config rc_cfg = {

@@ -27,7 +27,7 @@
 #include "check/result.h"
 
 #define SHARED_WHY "shared: tested once for another target"
-#define SHARED_KEEP 1024
+#define SHARED_KEEP 256
 
 struct shared_cache;
 
