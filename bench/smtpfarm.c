@@ -7,9 +7,10 @@
  * ms after the command arrived, so pipelined commands cost one delay and
  * sequential ones one delay each: a round-trip time.
  *
- * It counts connections, and the most open at once in total and to one
- * address, and writes them as JSON to --stats FILE on SIGUSR1 and at exit
- * (SIGTERM/SIGINT). Single-threaded epoll; memory per connection is fixed
+ * It counts connections, MAIL and RCPT commands, and the most connections
+ * open at once in total and to one address, and writes them as JSON to
+ * --stats FILE on SIGUSR1 and at exit (SIGTERM/SIGINT); SIGUSR2 starts a
+ * new measurement (counters to zero, peaks from now) and writes the file. Single-threaded epoll; memory per connection is fixed
  * apart from the reply queue, which is bounded.
  *
  *   smtpfarm --first 127.1.0.1 --count 10000 --port 2525 --delay-ms 50
@@ -74,7 +75,8 @@ static size_t due_head, due_len, due_cap;
 static unsigned long long total_conns;
 static uint32_t open_now, peak_open, peak_per;
 static const char *stats_path;
-static volatile sig_atomic_t want_stats, want_exit;
+static unsigned long long total_mail, total_rcpt;
+static volatile sig_atomic_t want_stats, want_reset, want_exit;
 
 static long long now_ms(void)
 {
@@ -93,9 +95,11 @@ static void write_stats(void)
 	if (!f)
 		return;
 	fprintf(f,
-		"{\"addresses\":%u,\"connections\":%llu,\"open\":%u,"
-		"\"max_open\":%u,\"max_per_address\":%u,\"connected\":{",
-		nlisten, total_conns, open_now, peak_open, peak_per);
+		"{\"addresses\":%u,\"connections\":%llu,\"mail\":%llu,"
+		"\"rcpt\":%llu,\"open\":%u,\"max_open\":%u,"
+		"\"max_per_address\":%u,\"connected\":{",
+		nlisten, total_conns, total_mail, total_rcpt, open_now,
+		peak_open, peak_per);
 	/* Which addresses were connected to, and how often (small farms:
 	 * the tests' exclusion checks). */
 	bool first_entry = true;
@@ -117,6 +121,8 @@ static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		want_stats = 1;
+	else if (sig == SIGUSR2)
+		want_reset = 1;
 	else
 		want_exit = 1;
 }
@@ -210,11 +216,13 @@ static void command(struct conn *c, char *line)
 	} else if (strncasecmp(line, "HELO", 4) == 0) {
 		reply(c, "250 mail.farm.test");
 	} else if (strncasecmp(line, "MAIL FROM:", 10) == 0) {
+		total_mail++;
 		if (strchr(line, '<'))
 			reply(c, "250 2.1.0 Ok");
 		else
 			reply(c, "501 5.1.7 Bad sender address syntax");
 	} else if (strncasecmp(line, "RCPT TO:", 8) == 0) {
+		total_rcpt++;
 		char local[600], dom[300];
 		if (!split_path(line + 8, local, sizeof(local), dom, sizeof(dom))) {
 			reply(c, "501 5.1.3 Bad recipient address syntax");
@@ -431,6 +439,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	for (uint32_t i = 0; i < nlisten; i++) {
@@ -467,6 +476,19 @@ int main(int argc, char **argv)
 	while (!want_exit) {
 		if (want_stats) {
 			want_stats = 0;
+			write_stats();
+		}
+		if (want_reset) {
+			/* A new measurement: counters from zero, peaks from now. */
+			want_reset = 0;
+			total_conns = total_mail = total_rcpt = 0;
+			peak_open = open_now;
+			peak_per = 0;
+			for (uint32_t i = 0; i < nlisten; i++) {
+				conns_per[i] = 0;
+				if (open_per[i] > peak_per)
+					peak_per = open_per[i];
+			}
 			write_stats();
 		}
 		int timeout = -1;
