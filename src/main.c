@@ -22,6 +22,7 @@
 #include "core/util.h"
 #include "relay/technique.h"
 #include "report/report.h"
+#include "scan/scan.h"
 
 #define EXIT_BAD_INPUT 3
 
@@ -164,6 +165,12 @@ int main(int argc, char **argv)
 		    .color = want_color(&c),
 		};
 		rc = configcheck_run(&co, stdout, stderr);
+	case CLI_SCAN: {
+		OPENSSL_init_ssl(0, NULL);
+		char serr[512];
+		rc = scan_run(&c.scan, &c.cfg, serr, sizeof(serr));
+		if (rc == SCAN_EXIT_ERROR)
+			fprintf(stderr, "relayprobe: %s\n", serr);
 		break;
 	}
 	case CLI_BLOCKLIST:

@@ -10,6 +10,7 @@
 
 #include "core/util.h"
 #include "net/target.h"
+#include "scan/input.h"
 #include "smtp/ehlo.h"
 
 static const char usage[] =
@@ -19,6 +20,7 @@ static const char usage[] =
 "       relayprobe receive --receiver ADDR:PORT --confirm-domain DOMAIN [--duration SECS] [--json]\n"
 "       relayprobe mx [--resolver IP[:PORT]] [--json] DOMAIN...\n"
 "       relayprobe blocklist [--zones FILE] [--resolver IP[:PORT]] [--json] IP|HOST|DOMAIN...\n"
+"       relayprobe scan [options] [-o FILE] [FILE|-]\n"
 "       relayprobe --help | --version\n"
 "\n"
 "Tests whether mail servers are open relays, with controls that tell a relay\n"
@@ -98,9 +100,29 @@ static const char usage[] =
 "  -h, --help                 this text\n"
 "  -V, --version              print the version\n"
 "\n"
+"Scan (many targets, one JSON line each; FILE or stdin, one target a line,\n"
+"also IP/PREFIX blocks):\n"
+"  -o, --output FILE          write the JSON lines here (default stdout)\n"
+"      --checks LIST          relay,audit,blocklist (default all three)\n"
+"  -c, --concurrency N        SMTP sessions at once, all servers (default 256)\n"
+"      --rate N               new connections per second (default 200; 0: no\n"
+"                             limit)\n"
+"      --per-address N        sessions at once to one IP address (default 3)\n"
+"      --exclude FILE         never connect to these addresses/CIDR blocks\n"
+"      --include-special      CIDR blocks keep private, loopback and other\n"
+"                             special-purpose addresses (skipped by default)\n"
+"      --max-cidr BITS        largest CIDR block: 2^BITS addresses (default 16)\n"
+"      --resume FILE          skip targets already in FILE (a scan's output;\n"
+"                             also the output when -o is not given)\n"
+"      --shard K/N            only this machine's share: shard K of N (0-based)\n"
+"      --progress, --no-progress  progress line on stderr (default: when it\n"
+"                             is a terminal)\n"
+"\n"
 "Exit codes (check, config-check): 0 closed, 1 suspect or inconclusive,\n"
 "            2 open relay, 3 unreachable or bad input. mx: 0 found, 3 failed.\n"
-"            blocklist: 0 not listed, 1 unknown, 2 listed, 3 error.\n";
+"            blocklist: 0 not listed, 1 unknown, 2 listed, 3 error.\n"
+"            scan: 0 no relay found, 1 suspect or inconclusive, 2 open relay\n"
+"            found, 3 error, 130 interrupted (finished lines are written).\n";
 
 const char *cli_usage(void)
 {
@@ -145,6 +167,16 @@ enum {
 	OPT_POSTFIX,
 	OPT_EXIM,
 	OPT_CLIENT,
+	OPT_CHECKS,
+	OPT_RATE,
+	OPT_PER_ADDRESS,
+	OPT_EXCLUDE,
+	OPT_INCLUDE_SPECIAL,
+	OPT_MAX_CIDR,
+	OPT_RESUME,
+	OPT_SHARD,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
 };
 
 static const struct option longopts[] = {
@@ -189,6 +221,18 @@ static const struct option longopts[] = {
 	{"postfix", required_argument, NULL, OPT_POSTFIX},
 	{"exim", required_argument, NULL, OPT_EXIM},
 	{"client", required_argument, NULL, OPT_CLIENT},
+	{"output", required_argument, NULL, 'o'},
+	{"checks", required_argument, NULL, OPT_CHECKS},
+	{"concurrency", required_argument, NULL, 'c'},
+	{"rate", required_argument, NULL, OPT_RATE},
+	{"per-address", required_argument, NULL, OPT_PER_ADDRESS},
+	{"exclude", required_argument, NULL, OPT_EXCLUDE},
+	{"include-special", no_argument, NULL, OPT_INCLUDE_SPECIAL},
+	{"max-cidr", required_argument, NULL, OPT_MAX_CIDR},
+	{"resume", required_argument, NULL, OPT_RESUME},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -302,6 +346,34 @@ static int add_resolver(struct cli *c, const char *s)
 	return 0;
 }
 
+/* --checks relay,audit,blocklist */
+static int parse_checks(struct scan_options *o, const char *arg)
+{
+	bool r = false, a = false, b = false;
+	const char *p = arg;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t l = end ? (size_t)(end - p) : strlen(p);
+		if (l == 5 && strncmp(p, "relay", 5) == 0)
+			r = true;
+		else if (l == 5 && strncmp(p, "audit", 5) == 0)
+			a = true;
+		else if (l == 9 && strncmp(p, "blocklist", 9) == 0)
+			b = true;
+		else
+			return -1;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	if (!r && !a && !b)
+		return -1;
+	o->relay = r;
+	o->audit = a;
+	o->blocklist = b;
+	return 0;
+}
+
 #define BAD(...)                                                               \
 	do {                                                                   \
 		snprintf(err, errlen, __VA_ARGS__);                            \
@@ -312,6 +384,8 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
 	check_config_defaults(&c->cfg);
+	scan_options_defaults(&c->scan);
+	bool scan_opt = false; /* an option only scan takes */
 	c->cmd = CLI_HELP;
 	if (argc < 2)
 		BAD("no command given (try 'relayprobe --help')");
@@ -334,6 +408,9 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	} else if (strcmp(argv[1], "config-check") == 0) {
 		c->cmd = CLI_CONFIG_CHECK;
 		first = 2;
+	} else if (strcmp(argv[1], "scan") == 0) {
+		c->cmd = CLI_SCAN;
+		first = 2;
 	} else if (argv[1][0] != '-') {
 		BAD("unknown command '%.60s' (try 'relayprobe --help')",
 		    argv[1]);
@@ -346,7 +423,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	bool explicit_cmd = first == 2;
 	bool to_given = false;
 	int o;
-	while ((o = getopt_long(sub_argc, sub_argv, ":p:s:d:vhV", longopts,
+	while ((o = getopt_long(sub_argc, sub_argv, ":p:s:d:o:c:vhV", longopts,
 				NULL)) != -1) {
 		const char *arg = optarg;
 		switch (o) {
@@ -535,8 +612,79 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 			c->client = arg;
 			break;
 		}
+		case 'o':
+			c->scan.output = arg;
+			scan_opt = true;
+			break;
+		case OPT_CHECKS:
+			if (parse_checks(&c->scan, arg) < 0)
+				BAD("--checks takes a list of relay, audit and "
+				    "blocklist, not '%.60s'", arg);
+			scan_opt = true;
+			break;
+		case 'c': {
+			int v;
+			if (small_int(arg, 1, 100000, &v) < 0)
+				BAD("--concurrency takes a number from 1 to 100000");
+			c->scan.concurrency = (unsigned)v;
+			scan_opt = true;
+			break;
+		}
+		case OPT_RATE: {
+			char *end;
+			double v = strtod(arg, &end);
+			if (end == arg || *end || !(v >= 0) || v > 1e6)
+				BAD("--rate takes connections per second "
+				    "(0-1000000; 0: no limit)");
+			c->scan.rate = v;
+			scan_opt = true;
+			break;
+		}
+		case OPT_PER_ADDRESS: {
+			int v;
+			if (small_int(arg, 1, 100, &v) < 0)
+				BAD("--per-address takes a number from 1 to 100");
+			c->scan.per_address = (unsigned)v;
+			scan_opt = true;
+			break;
+		}
+		case OPT_EXCLUDE:
+			c->scan.exclude = arg;
+			scan_opt = true;
+			break;
+		case OPT_INCLUDE_SPECIAL:
+			c->scan.include_special = true;
+			scan_opt = true;
+			break;
+		case OPT_MAX_CIDR: {
+			int v;
+			if (small_int(arg, 0, 24, &v) < 0)
+				BAD("--max-cidr takes host bits from 0 to 24");
+			c->scan.max_cidr_bits = (unsigned)v;
+			scan_opt = true;
+			break;
+		}
+		case OPT_RESUME:
+			c->scan.resume = arg;
+			scan_opt = true;
+			break;
+		case OPT_SHARD:
+			if (scan_shard_parse(arg, &c->scan.shard_k,
+					     &c->scan.shard_n, err, errlen) < 0)
+				return -1;
+			scan_opt = true;
+			break;
+		case OPT_PROGRESS:
+			c->scan.progress = 1;
+			scan_opt = true;
+			break;
+		case OPT_NO_PROGRESS:
+			c->scan.progress = 0;
+			scan_opt = true;
+			break;
 		case 'v':
 			c->verbose = true;
+			c->scan.verbose = true;
 			break;
 		case OPT_JSON:
 			c->json = true;
@@ -584,6 +732,21 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	if (c->cmd != CLI_CONFIG_CHECK &&
 	    (c->postfix_conf || c->exim_conf || c->client))
 		BAD("--postfix, --exim and --client belong to config-check");
+	if (scan_opt && c->cmd != CLI_SCAN)
+		BAD("that option is for scan only (try 'relayprobe --help')");
+	if (c->cmd == CLI_SCAN) {
+		if (c->ntargets > 1)
+			BAD("scan reads targets from one FILE (or stdin), not "
+			    "from arguments");
+		if (c->ntargets == 1)
+			c->scan.input = c->targets[0];
+		if (c->cfg.confirm || c->cfg.send_to)
+			BAD("scan does not send probes: --confirm and --send-to "
+			    "are for check");
+		if (c->json || c->format || c->prometheus_file)
+			BAD("scan always writes JSON lines: no --json, --format "
+			    "or --prometheus-textfile");
+	}
 	if (c->cfg.confirm && (!c->cfg.confirm_domain || !c->cfg.receiver))
 		BAD("--confirm needs --confirm-domain and --receiver");
 	if (c->cfg.confirm && c->cfg.send_to)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "check/config.h"
+#include "scan/scan.h"
 
 enum cli_command {
 	CLI_HELP,
@@ -23,6 +24,7 @@ enum cli_command {
 	CLI_BLOCKLIST,
 	CLI_RECEIVE,
 	CLI_CONFIG_CHECK,
+	CLI_SCAN,
 };
 
 enum cli_color { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
@@ -43,6 +45,7 @@ struct cli {
 	const char *postfix_conf; /* --postfix DIR|FILE|- */
 	const char *exim_conf;    /* --exim FILE|- */
 	const char *client;       /* --client ADDR */
+	struct scan_options scan; /* scan */
 };
 
 /* Returns 0, or -1 with a one-line message in err. */

@@ -313,6 +313,11 @@ static json_t *target_json(const struct check_result *r, bool verbose)
 	return o;
 }
 
+json_t *report_target_json(const struct check_result *r, bool verbose)
+{
+	return target_json(r, verbose);
+}
+
 static int render(FILE *out, struct check_result *const *results, size_t n,
 		  enum verdict overall, const struct report_options *opt)
 {

@@ -34,6 +34,12 @@ const struct report_ops *report_find(const char *name);
 void report_blocklist_line(FILE *out, const struct bl_entry *e,
 			   const char *indent);
 
+/* One target as the JSON object `check --json` prints (without the
+ * document's schema/version/exit_code); scan writes it as a JSONL line.
+ * A new reference (jansson), NULL on no memory. */
+struct json_t;
+struct json_t *report_target_json(const struct check_result *r, bool verbose);
+
 extern const struct report_ops report_text;
 extern const struct report_ops report_json;
 extern const struct report_ops report_nagios;
