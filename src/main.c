@@ -23,6 +23,7 @@
 #include "relay/technique.h"
 #include "report/report.h"
 #include "scan/scan.h"
+#include "serve/serve.h"
 
 #define EXIT_BAD_INPUT 3
 
@@ -165,6 +166,8 @@ int main(int argc, char **argv)
 		    .color = want_color(&c),
 		};
 		rc = configcheck_run(&co, stdout, stderr);
+		break;
+	}
 	case CLI_SCAN: {
 		OPENSSL_init_ssl(0, NULL);
 		char serr[512];
@@ -173,6 +176,19 @@ int main(int argc, char **argv)
 			fprintf(stderr, "relayprobe: %s\n", serr);
 		break;
 	}
+	case CLI_SERVE: {
+		OPENSSL_init_ssl(0, NULL);
+		char serr[512];
+		if (serve_run(&c.serve, &c.cfg, serr, sizeof(serr)) < 0) {
+			fprintf(stderr, "relayprobe: %s\n", serr);
+			rc = EXIT_BAD_INPUT;
+		}
+		break;
+	}
+	case CLI_HISTORY:
+		rc = serve_history(c.serve.db_path, c.targets[0], c.limit,
+				   c.json, stdout, stderr);
+		break;
 	case CLI_BLOCKLIST:
 		rc = lookup_blocklists(&c.cfg, c.targets, c.ntargets, c.json,
 				       stdout);
