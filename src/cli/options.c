@@ -745,6 +745,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		case OPT_NO_PROGRESS:
 			c->scan.progress = 0;
 			scan_opt = true;
+			break;
 		case OPT_LISTEN:
 			if (parse_listen(arg, &c->serve.listen_ss,
 					 &c->serve.listen_len) < 0)
