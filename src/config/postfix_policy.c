@@ -648,7 +648,7 @@ static uint32_t access_hole(struct pctx *x, const char *what, const char *spec,
 			const char *d = at ? at + 1 : k->key;
 			if (at && at == k->key + strlen(k->key) - 1)
 				d = "";
-			if (dom_match(d, x->myhostname, x->parent_access))
+			if (dom_match(d, x->myhostname, x->parent_access) && !at)
 				km |= TB_T03;
 			if (dom_match(d, x->mydomain, x->parent_access) && !at)
 				km |= TB_T04;
@@ -838,10 +838,6 @@ static char *corrected(const struct items *it, const struct listres *lr,
 			}
 	}
 	for (size_t i = 0; i < it->n; i++) {
-		if (i == lr->blocker_index || (i == it->n - 1 && !lr->has_blocker &&
-					      bad[i])) {
-			/* fall through to print the blocker first */
-		}
 		if (bad[i])
 			continue;
 		if (i == lr->blocker_index) {
@@ -1087,10 +1083,8 @@ static void eval_other(struct pctx *x)
 
 static void eval_service(struct pctx *x)
 {
-	x->myhostname = lower_dup(NULL);
 	char *hn = pf_value(x->c, x->svc, "myhostname");
 	char *dn = pf_value(x->c, x->svc, "mydomain");
-	free(x->myhostname);
 	x->myhostname = lower_dup(hn);
 	x->mydomain = lower_dup(dn);
 	free(hn);

@@ -20,6 +20,8 @@ chmod 644 "$TABLE"
 # config-check evaluates per service (configs[].services[]). Settings that
 # other daemons read too (relay_domains), a configuration Postfix refuses,
 # and SASL get instances of their own; all start at once.
+# Several instances start at once on a possibly busy machine: give them time.
+PF_START_TIMEOUT=60
 pf_start closed $A auto || exit 1
 declare -A STARTED=() START_RC=([closed]=0)
 spawn() {
