@@ -269,9 +269,7 @@ static void senders_tech(struct ectx *x, const char *value, struct cres *r)
 			all = true;
 		if (!*it || all) {
 			if (id && !strstr(r->tech, id))
-				n += (size_t)snprintf(r->tech + n,
-						      n < sizeof(r->tech) ? sizeof(r->tech) - n : 0,
-						      "%s%s", n ? "," : "", id);
+				cfg_append(r->tech, sizeof(r->tech), &n, "%s%s", n ? "," : "", id);
 			continue;
 		}
 		const char *d = strrchr(it, '@');
@@ -287,9 +285,7 @@ static void senders_tech(struct ectx *x, const char *value, struct cres *r)
 			ids[2] = "T07";
 		for (int k = 0; k < 3; k++)
 			if (ids[k] && !strstr(r->tech, ids[k]))
-				n += (size_t)snprintf(r->tech + n,
-						      n < sizeof(r->tech) ? sizeof(r->tech) - n : 0,
-						      "%s%s", n ? "," : "", ids[k]);
+				cfg_append(r->tech, sizeof(r->tech), &n, "%s%s", n ? "," : "", ids[k]);
 	}
 	if (all)
 		snprintf(r->tech, sizeof(r->tech), "T01,T02,T03,T04,T07,T09");

@@ -39,8 +39,7 @@ static void mask_names(uint32_t m, char *out, size_t n)
 	out[0] = '\0';
 	for (size_t i = 0; i < RP_ARRAY_LEN(names); i++)
 		if (m & names[i].bit)
-			k += (size_t)snprintf(out + k, k < n ? n - k : 0, "%s%s",
-					      k ? "," : "", names[i].id);
+			cfg_append(out, n, &k, "%s%s", k ? "," : "", names[i].id);
 }
 
 /* --- context --------------------------------------------------------------- */
@@ -636,8 +635,7 @@ static uint32_t access_hole(struct pctx *x, const char *what, const char *spec,
 		const struct akey *k = &t.v[i];
 		if (!k->ok)
 			continue;
-		kn += (size_t)snprintf(keys + kn, kn < sizeof(keys) ? sizeof(keys) - kn : 0,
-				       "%s%s", kn ? ", " : "", k->key);
+		cfg_append(keys, sizeof(keys), &kn, "%s%s", kn ? ", " : "", k->key);
 		uint32_t km = 0;
 		if (k->pattern) {
 			km = TB_GENERIC;
@@ -841,29 +839,27 @@ static char *corrected(const struct items *it, const struct listres *lr,
 		if (bad[i])
 			continue;
 		if (i == lr->blocker_index) {
-			n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "",
-					      it->v[i]);
+			cfg_append(out, cap, &n, "%s%s", n ? ", " : "", it->v[i]);
 			/* the moved items follow the blocker */
 			for (size_t k = 0; k < it->n; k++)
 				if (bad[k] && strcasecmp(it->v[k], "permit") != 0 &&
 				    !(k > 0 && bad[k - 1] && takes_arg(it->v[k - 1])))
-					n += (size_t)snprintf(
-					    out + n, cap - n, ", %s%s%s", it->v[k],
+					cfg_append(
+					    out, cap, &n, ", %s%s%s", it->v[k],
 					    takes_arg(it->v[k]) && k + 1 < it->n ? " " : "",
 					    takes_arg(it->v[k]) && k + 1 < it->n
 						? it->v[k + 1] : "");
 			continue;
 		}
-		n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "",
-				      it->v[i]);
+		cfg_append(out, cap, &n, "%s%s", n ? ", " : "", it->v[i]);
 	}
 	bool kept_blocker = false;
 	for (size_t i = 0; i < it->n; i++)
 		if (!bad[i] && is_blocker(it->v[i]))
 			kept_blocker = true;
 	if (!kept_blocker)
-		n += (size_t)snprintf(out + n, cap - n, "%sreject_unauth_destination",
-				      n ? ", " : "");
+		cfg_append(out, cap, &n, "%sreject_unauth_destination",
+			   n ? ", " : "");
 	free(bad);
 	return out;
 }
