@@ -11,6 +11,7 @@
 . "$SRCDIR/tests/integration/config_agree.sh"
 trap 'ex_cleanup; _rp_cleanup' EXIT
 # Many daemons start at once on a possibly busy machine: give them time.
+# shellcheck disable=SC2034 # read by exim.sh
 EX_START_TIMEOUT=60
 
 A=127.0.0.1
