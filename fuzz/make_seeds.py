@@ -370,3 +370,8 @@ write("exim_conf", "macros", b"\0M1 = xxxxxxxxxxxxxxxx\nM2 = M1 M1\nM3 = M2 M2\n
 write("exim_conf", "no-acl", b"\0acl_smtp_rcpt = nothere\n")
 write("exim_conf", "orphan", b"\0begin acl\n  hosts = *\n")
 write("exim_conf", "binary", b"\0a = \x01\n")
+# a = $b$b, b = $c$c, ...: exponential work with an empty result (bounded
+# by PF_MAX_EXPANSION_STEPS; once took minutes per input).
+write("postfix_conf", "expansion-bomb", b"\0" + b"".join(
+    b"p%d = $p%d$p%d ${p%d?$p%d}\n" % (i, i + 1, i + 1, i + 1, i + 1) for i in range(30))
+    + b"p30 =\nmyhostname = $p0\nsmtpd_relay_restrictions = check_sender_access inline:{$p0=OK}, reject_unauth_destination\n")

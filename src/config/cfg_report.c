@@ -217,6 +217,22 @@ int cfg_decide(struct cfg_report *r)
 	return r->verdict_reason ? 0 : -1;
 }
 
+void cfg_append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+	if (cap == 0 || *len >= cap - 1)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		buf[*len] = '\0';
+	else if ((size_t)n >= cap - *len)
+		*len = cap - 1;
+	else
+		*len += (size_t)n;
+}
+
 void cfg_report_free(struct cfg_report *r)
 {
 	for (size_t i = 0; i < r->n; i++) {

@@ -84,6 +84,11 @@ const struct cfg_id *cfg_ids(size_t *n);
 
 void cfg_report_free(struct cfg_report *r);
 
+/* Appends formatted text to buf (capacity cap, *len used so far),
+ * truncating at the end of the buffer; *len never passes cap - 1. */
+void cfg_append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+    RP_PRINTF(4, 5);
+
 /* How evaluators read the files a configuration refers to (access
  * tables, Exim .include): a callback, so the evaluators stay free of I/O
  * and unit tests feed them text. read returns 0 with a heap buffer (NUL

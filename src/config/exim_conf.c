@@ -10,7 +10,23 @@
 struct macro {
 	char *name;
 	char *value;
+	int next; /* the previous macro in the same hash bucket, or -1 */
 };
+
+/* Macro names are looked up for every upper-case word of every line:
+ * a hash keeps a file full of such words linear. */
+#define EX_MAC_BUCKETS 1024
+#define EX_MAX_MACROS 2000
+
+static unsigned mac_hash(const char *s, size_t n)
+{
+	unsigned h = 2166136261u;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h % EX_MAC_BUCKETS;
+}
 
 /* Parser state across included files. */
 struct px {
@@ -25,6 +41,7 @@ struct px {
 	struct ex_acl *cur_acl;
 	struct macro *mac;
 	size_t nmac;
+	int bucket[EX_MAC_BUCKETS]; /* newest macro of each bucket, or -1 */
 	char *line;    /* logical line buffer, EX_MAX_LINE + 1 */
 	char *xline;   /* after macro substitution, EX_MAX_EXPANSION + 1 */
 };
@@ -69,7 +86,8 @@ static int substitute(struct px *x, const char *in, const char *file, int ln)
 			while (isalnum((unsigned char)p[l]) || p[l] == '_')
 				l++;
 			const char *rep = NULL;
-			for (size_t i = x->nmac; i-- > 0;)
+			for (int i = x->bucket[mac_hash(p, l)]; i >= 0;
+			     i = x->mac[i].next)
 				if (strlen(x->mac[i].name) == l &&
 				    strncmp(x->mac[i].name, p, l) == 0) {
 					rep = x->mac[i].value;
@@ -209,11 +227,15 @@ static int add_cond(struct px *x, struct ex_stmt *s, const char *t,
 		PERR("out of memory");
 	char *v2 = trim(c->value);
 	memmove(c->value, v2, strlen(v2) + 1);
-	char *tx = rp_asprintf("%s %s%s", s->text, c->neg ? "!" : "", t);
-	if (!tx)
-		PERR("out of memory");
-	free(s->text);
-	s->text = tx;
+	/* The statement as written, for evidence: bounded, so a statement
+	 * of thousands of long conditions does not copy megabytes each. */
+	if (strlen(s->text) < 2048) {
+		char *tx = rp_asprintf("%s %s%.512s", s->text, c->neg ? "!" : "", t);
+		if (!tx)
+			PERR("out of memory");
+		free(s->text);
+		s->text = tx;
+	}
 	return 0;
 }
 
@@ -326,8 +348,9 @@ static int logical(struct px *x, char *l, const char *file, int ln)
 			p += p[1] == '=' ? 2 : 1;
 			while (*p == ' ' || *p == '\t')
 				p++;
-			if (x->nmac >= 10000)
-				PERR("%s:%d: too many macros", file, ln);
+			if (x->nmac >= EX_MAX_MACROS)
+				PERR("%s:%d: more than %d macros", file, ln,
+				     EX_MAX_MACROS);
 			if (substitute(x, p, file, ln) < 0)
 				return -1;
 			struct macro *v = realloc(x->mac, (x->nmac + 1) * sizeof(*v));
@@ -336,6 +359,9 @@ static int logical(struct px *x, char *l, const char *file, int ln)
 			x->mac = v;
 			v[x->nmac].name = rp_strndup(l, nl);
 			v[x->nmac].value = rp_strdup(x->xline);
+			unsigned h = mac_hash(l, nl);
+			v[x->nmac].next = x->bucket[h];
+			x->bucket[h] = (int)x->nmac;
 			x->nmac++;
 			if (!v[x->nmac - 1].name || !v[x->nmac - 1].value)
 				PERR("out of memory");
@@ -420,6 +446,8 @@ int ex_parse(struct ex_conf *c, const char *buf, size_t len, const char *file,
 	     const struct cfg_io *io, char *err, size_t errlen)
 {
 	struct px x = {.c = c, .io = io, .err = err, .errlen = errlen};
+	for (size_t i = 0; i < EX_MAC_BUCKETS; i++)
+		x.bucket[i] = -1;
 	x.line = malloc(EX_MAX_LINE + 1);
 	x.xline = malloc(EX_MAX_EXPANSION + 1);
 	int rc = -1;

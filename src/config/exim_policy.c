@@ -269,9 +269,7 @@ static void senders_tech(struct ectx *x, const char *value, struct cres *r)
 			all = true;
 		if (!*it || all) {
 			if (id && !strstr(r->tech, id))
-				n += (size_t)snprintf(r->tech + n,
-						      n < sizeof(r->tech) ? sizeof(r->tech) - n : 0,
-						      "%s%s", n ? "," : "", id);
+				cfg_append(r->tech, sizeof(r->tech), &n, "%s%s", n ? "," : "", id);
 			continue;
 		}
 		const char *d = strrchr(it, '@');
@@ -287,9 +285,7 @@ static void senders_tech(struct ectx *x, const char *value, struct cres *r)
 			ids[2] = "T07";
 		for (int k = 0; k < 3; k++)
 			if (ids[k] && !strstr(r->tech, ids[k]))
-				n += (size_t)snprintf(r->tech + n,
-						      n < sizeof(r->tech) ? sizeof(r->tech) - n : 0,
-						      "%s%s", n ? "," : "", ids[k]);
+				cfg_append(r->tech, sizeof(r->tech), &n, "%s%s", n ? "," : "", ids[k]);
 	}
 	if (all)
 		snprintf(r->tech, sizeof(r->tech), "T01,T02,T03,T04,T07,T09");
@@ -568,15 +564,34 @@ int ex_evaluate(const struct ex_conf *c, const struct cfg_options *o,
 			x.oom = true;
 	} else {
 		const struct ex_acl *a = ex_acl(c, ar->value);
-		if (!a) {
+		size_t vl = 0;
+		while (ar->value[vl] && ar->value[vl] != ' ' && ar->value[vl] != '\t')
+			vl++;
+		if (!a && vl == 6 && strncmp(ar->value, "accept", 6) == 0) {
+			/* Inline ACL text: "acl_smtp_rcpt = accept" relays. */
+			struct ex_stmt st = {.verb = "accept", .file = ar->file,
+					     .line = ar->line, .text = ar->value};
+			const char *rest = ar->value + vl;
+			while (*rest == ' ' || *rest == '\t')
+				rest++;
+			if (*rest)
+				hole(&x, &st, MAYBE, NULL, 0);
+			else
+				hole(&x, &st, YES, NULL, 0);
+			a = NULL;
+		} else if (!a && ((vl == 4 && strncmp(ar->value, "deny", 4) == 0) ||
+				  (vl == 4 && strncmp(ar->value, "drop", 4) == 0))) {
+			/* Inline "deny": every recipient refused. */
+		} else if (!a) {
 			snprintf(err, errlen,
 				 "%s:%d: acl_smtp_rcpt names '%.60s', but no ACL "
 				 "of that name is defined after 'begin acl'",
 				 ar->file, ar->line, ar->value);
 			return -1;
 		}
-		walk(&x, a);
-		if (have_client) {
+		if (a)
+			walk(&x, a);
+		if (a && have_client) {
 			x.client_mode = true;
 			walk(&x, a);
 			x.client_mode = false;

@@ -122,7 +122,7 @@ static struct pf_service *svc_add(struct pf_conf *c, const char *name,
 				  const char *command, const char *file,
 				  int line, const char *text)
 {
-	if (c->nsvc >= 10000)
+	if (c->nsvc >= PF_MAX_SERVICES)
 		return NULL;
 	struct pf_service *v = realloc(c->svc, (c->nsvc + 1) * sizeof(*v));
 	if (!v)
@@ -438,6 +438,10 @@ static const char *compat_default(const struct pf_conf *c,
 				  const struct pf_service *svc,
 				  const char *name, int depth)
 {
+	if (strcmp(name, "smtpd_relay_restrictions") != 0 &&
+	    strcmp(name, "mynetworks_style") != 0 &&
+	    strcmp(name, "relay_domains") != 0)
+		return NULL;
 	long lvl = compat(c, svc, depth);
 	if (strcmp(name, "smtpd_relay_restrictions") == 0)
 		return lvl < 1000 ? ""
@@ -462,6 +466,7 @@ struct sbuf {
 	char *s;
 	size_t n, cap;
 	bool fail;
+	unsigned steps; /* parameter references followed */
 };
 
 static void sb_add(struct sbuf *b, const char *s, size_t n)
@@ -496,7 +501,7 @@ static void value_into(const struct pf_conf *c, const struct pf_service *svc,
 		       const char *name, size_t nl, struct sbuf *b, int depth)
 {
 	char nm[201];
-	if (nl > 200 || depth > 20) {
+	if (nl > 200 || depth > 20 || ++b->steps > PF_MAX_EXPANSION_STEPS) {
 		b->fail = true;
 		return;
 	}
@@ -511,11 +516,14 @@ static void value_into(const struct pf_conf *c, const struct pf_service *svc,
 }
 
 static bool is_set(const struct pf_conf *c, const struct pf_service *svc,
-		   const char *name, size_t nl, int depth)
+		   const char *name, size_t nl, int depth, struct sbuf *b)
 {
-	struct sbuf t = {0};
+	struct sbuf t = {.steps = b->steps};
 	value_into(c, svc, name, nl, &t, depth);
 	bool set = !t.fail && t.n > 0;
+	b->steps = t.steps;
+	if (t.steps > PF_MAX_EXPANSION_STEPS)
+		b->fail = true;
 	free(t.s);
 	return set;
 }
@@ -577,7 +585,7 @@ static void expand_into(const struct pf_conf *c, const struct pf_service *svc,
 					   in[nl] == '_'))
 				nl++;
 			if (nl < il && (in[nl] == '?' || in[nl] == ':')) {
-				bool set = is_set(c, svc, in, nl, depth);
+				bool set = is_set(c, svc, in, nl, depth, b);
 				const char *alt = in + nl + 1;
 				size_t al = il - nl - 1;
 				if (al >= 2 && alt[0] == '{' && alt[al - 1] == '}') {

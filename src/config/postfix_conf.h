@@ -23,7 +23,11 @@
 #include <stddef.h>
 
 #define PF_MAX_LINE (64 * 1024)
-#define PF_MAX_PARAMS 20000
+#define PF_MAX_PARAMS 5000
+#define PF_MAX_SERVICES 1000
+/* $name references followed in one expansion (a = $b$b, b = $c$c, ...
+ * would otherwise grow exponentially even when the result stays short). */
+#define PF_MAX_EXPANSION_STEPS 2000
 #define PF_MAX_EXPANSION (256 * 1024)
 
 struct pf_param {

@@ -39,8 +39,7 @@ static void mask_names(uint32_t m, char *out, size_t n)
 	out[0] = '\0';
 	for (size_t i = 0; i < RP_ARRAY_LEN(names); i++)
 		if (m & names[i].bit)
-			k += (size_t)snprintf(out + k, k < n ? n - k : 0, "%s%s",
-					      k ? "," : "", names[i].id);
+			cfg_append(out, n, &k, "%s%s", k ? "," : "", names[i].id);
 }
 
 /* --- context --------------------------------------------------------------- */
@@ -636,8 +635,7 @@ static uint32_t access_hole(struct pctx *x, const char *what, const char *spec,
 		const struct akey *k = &t.v[i];
 		if (!k->ok)
 			continue;
-		kn += (size_t)snprintf(keys + kn, kn < sizeof(keys) ? sizeof(keys) - kn : 0,
-				       "%s%s", kn ? ", " : "", k->key);
+		cfg_append(keys, sizeof(keys), &kn, "%s%s", kn ? ", " : "", k->key);
 		uint32_t km = 0;
 		if (k->pattern) {
 			km = TB_GENERIC;
@@ -648,7 +646,7 @@ static uint32_t access_hole(struct pctx *x, const char *what, const char *spec,
 			const char *d = at ? at + 1 : k->key;
 			if (at && at == k->key + strlen(k->key) - 1)
 				d = "";
-			if (dom_match(d, x->myhostname, x->parent_access))
+			if (dom_match(d, x->myhostname, x->parent_access) && !at)
 				km |= TB_T03;
 			if (dom_match(d, x->mydomain, x->parent_access) && !at)
 				km |= TB_T04;
@@ -838,36 +836,30 @@ static char *corrected(const struct items *it, const struct listres *lr,
 			}
 	}
 	for (size_t i = 0; i < it->n; i++) {
-		if (i == lr->blocker_index || (i == it->n - 1 && !lr->has_blocker &&
-					      bad[i])) {
-			/* fall through to print the blocker first */
-		}
 		if (bad[i])
 			continue;
 		if (i == lr->blocker_index) {
-			n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "",
-					      it->v[i]);
+			cfg_append(out, cap, &n, "%s%s", n ? ", " : "", it->v[i]);
 			/* the moved items follow the blocker */
 			for (size_t k = 0; k < it->n; k++)
 				if (bad[k] && strcasecmp(it->v[k], "permit") != 0 &&
 				    !(k > 0 && bad[k - 1] && takes_arg(it->v[k - 1])))
-					n += (size_t)snprintf(
-					    out + n, cap - n, ", %s%s%s", it->v[k],
+					cfg_append(
+					    out, cap, &n, ", %s%s%s", it->v[k],
 					    takes_arg(it->v[k]) && k + 1 < it->n ? " " : "",
 					    takes_arg(it->v[k]) && k + 1 < it->n
 						? it->v[k + 1] : "");
 			continue;
 		}
-		n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "",
-				      it->v[i]);
+		cfg_append(out, cap, &n, "%s%s", n ? ", " : "", it->v[i]);
 	}
 	bool kept_blocker = false;
 	for (size_t i = 0; i < it->n; i++)
 		if (!bad[i] && is_blocker(it->v[i]))
 			kept_blocker = true;
 	if (!kept_blocker)
-		n += (size_t)snprintf(out + n, cap - n, "%sreject_unauth_destination",
-				      n ? ", " : "");
+		cfg_append(out, cap, &n, "%sreject_unauth_destination",
+			   n ? ", " : "");
 	free(bad);
 	return out;
 }
@@ -1087,10 +1079,8 @@ static void eval_other(struct pctx *x)
 
 static void eval_service(struct pctx *x)
 {
-	x->myhostname = lower_dup(NULL);
 	char *hn = pf_value(x->c, x->svc, "myhostname");
 	char *dn = pf_value(x->c, x->svc, "mydomain");
-	free(x->myhostname);
 	x->myhostname = lower_dup(hn);
 	x->mydomain = lower_dup(dn);
 	free(hn);

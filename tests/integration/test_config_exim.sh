@@ -10,6 +10,9 @@
 # shellcheck source=config_agree.sh
 . "$SRCDIR/tests/integration/config_agree.sh"
 trap 'ex_cleanup; _rp_cleanup' EXIT
+# Many daemons start at once on a possibly busy machine: give them time.
+# shellcheck disable=SC2034 # read by exim.sh
+EX_START_TIMEOUT=60
 
 A=127.0.0.1
 ex_start closed $A auto closed || exit 1
@@ -27,6 +30,7 @@ spawn hardened closed hardened 'percent_hack_domains = *'
 spawn nullsender closed 'rcpt: accept senders = :'
 spawn denyfirst open 'rcpt: deny message = relay not permitted' 'rcpt: domains = !+local_domains'
 spawn lan closed 'hostlist relay_from_hosts = <; 127.0.0.1 ; 192.168.0.0/16'
+spawn inline closed 'acl_smtp_rcpt = accept'
 for n in "${!STARTED[@]}"; do
   wait "${STARTED[$n]}"; START_RC[$n]=$?
 done
@@ -89,6 +93,10 @@ no_finding denyfirst exim-relay-from-hosts-open
 #    outside.
 case_ex lan closed
 has_finding lan exim-relay-from-hosts-broad
+
+# 10. The RCPT ACL given inline as "accept": everything relays.
+case_ex inline open
+has_finding inline exim-accept-unconditional exim.conf "$(line_of inline '^acl_smtp_rcpt')"
 
 # --- hostile and malformed Exim files: one clear line, exit 3 ----------------
 bad() {

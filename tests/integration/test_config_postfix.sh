@@ -20,6 +20,9 @@ chmod 644 "$TABLE"
 # config-check evaluates per service (configs[].services[]). Settings that
 # other daemons read too (relay_domains), a configuration Postfix refuses,
 # and SASL get instances of their own; all start at once.
+# Several instances start at once on a possibly busy machine: give them time.
+# shellcheck disable=SC2034 # read by postfix.sh
+PF_START_TIMEOUT=60
 pf_start closed $A auto || exit 1
 declare -A STARTED=() START_RC=([closed]=0)
 spawn() {
@@ -64,6 +67,7 @@ if [[ ${START_RC[multi]} == 0 ]]; then
     'smtpd_recipient_restrictions = check_sender_access inline:{relaytarget.test=OK}, reject_unauth_destination'
   svc client 'smtpd_relay_restrictions = check_client_access inline:{127.0.0.2=OK}, reject_unauth_destination'
   svc filetable "smtpd_relay_restrictions = check_sender_access texthash:$TABLE, reject_unauth_destination"
+  # shellcheck disable=SC2016 # Postfix parameters, not shell ones
   svc banner 'smtpd_banner = $myhostname ESMTP $mail_name $mail_version'
   svc private 'mynetworks = 127.0.0.1/32 10.0.0.0/8' 'disable_vrfy_command = yes'
   postfix -c "$MULTI" reload >/dev/null 2>&1 || START_RC[multi]=1
@@ -92,6 +96,7 @@ case_pf() {
   fi
 }
 # The findings of the case's service, as jq input.
+# shellcheck disable=SC2016 # jq variables
 F='[.configs[0].findings[] | select($s == "" or ((.service // "") | split(",") | index($s) != null))]'
 fj() { jq -r --arg s "${CC_SERVICE:-}" "$F | $2" "$RP_OUT/$1.cc.json" 2>&1; }
 is() { # WHAT GOT WANT

@@ -252,6 +252,22 @@ static void test_policy(void **state)
 	assert_non_null(find(&r, "exim-no-rcpt-acl"));
 	cfg_report_free(&r);
 	ex_conf_free(&c);
+	/* Inline ACL text: "accept" relays, "deny" refuses. */
+	t = "acl_smtp_rcpt = accept\n";
+	assert_int_equal(parse(&c, t, err, sizeof(err)), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(ex_evaluate(&c, NULL, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.verdict, V_OPEN);
+	assert_non_null(find(&r, "exim-accept-unconditional"));
+	cfg_report_free(&r);
+	ex_conf_free(&c);
+	t = "acl_smtp_rcpt = deny\n";
+	assert_int_equal(parse(&c, t, err, sizeof(err)), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(ex_evaluate(&c, NULL, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.verdict, V_CLOSED);
+	cfg_report_free(&r);
+	ex_conf_free(&c);
 	/* An ACL name that does not exist: an error. */
 	t = "acl_smtp_rcpt = nothere\n";
 	assert_int_equal(parse(&c, t, err, sizeof(err)), 0);
