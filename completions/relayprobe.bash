@@ -30,7 +30,8 @@ _relayprobe()
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            check | mx | blocklist | receive | tests | serve | history)
+            check | mx | blocklist | receive | tests | config-check | scan | \
+                serve | history)
                 cmd=${words[i]}
                 break
                 ;;
@@ -39,7 +40,8 @@ _relayprobe()
 
     # Values of options that take one.
     case $prev in
-        --zones | --ca-file | --prometheus-textfile | --db | --token-file)
+        --zones | --ca-file | --prometheus-textfile | --postfix | --exim | \
+            --output | -o | --exclude | --resume | --db | --token-file)
             if declare -F _filedir >/dev/null 2>&1; then
                 _filedir
             else
@@ -53,6 +55,17 @@ _relayprobe()
             ;;
         --format)
             COMPREPLY=($(compgen -W 'text json nagios' -- "$cur"))
+            return
+            ;;
+        --checks)
+            # A comma-separated list: complete the last element.
+            local pre="" c list=()
+            [[ $cur == *,* ]] && pre=${cur%,*},
+            for c in relay audit blocklist; do
+                [[ ",$pre" == *",$c,"* ]] || list+=("$pre$c")
+            done
+            COMPREPLY=($(compgen -W '${list[*]}' -- "$cur"))
+            [[ ${#COMPREPLY[@]} -eq 1 ]] && compopt -o nospace 2>/dev/null
             return
             ;;
         --port | -p)
@@ -84,8 +97,9 @@ _relayprobe()
             --command-timeout | --tls-timeout | --helo | --domain | -d | \
             --from | --to | --mailbox | --sessions | --per-session | \
             --retry-deferred | --backoff | --confirm-domain | --receiver | \
-            --confirm-wait | --send-to | --duration | --listen | --ports | \
-            --max-checks | --queue | --rate | --allowed-host | \
+            --confirm-wait | --send-to | --duration | --client | \
+            --concurrency | -c | --rate | --per-address | --max-cidr | --shard | \
+            --listen | --ports | --max-checks | --queue | --allowed-host | \
             --trusted-proxy | --public-url | --min-interval | --limit)
             # Free text: nothing to offer.
             return
@@ -106,6 +120,17 @@ _relayprobe()
                 --json --format --prometheus-textfile --color --help
                 -p -s -d -v -h'
             ;;
+        scan)
+            opts='--output --checks --concurrency --rate --per-address
+                --exclude --include-special --max-cidr --resume --shard
+                --progress --no-progress --port --tls --starttls --no-tls
+                --source --resolver --no-mx --connect-timeout
+                --greeting-timeout --command-timeout --tls-timeout
+                --no-audit --ca-file --helo --domain --from --to --mailbox
+                --only --sessions --per-session --retry-deferred --backoff
+                --zones --no-blocklists --no-dns-checks --dns-private
+                --verbose --help -o -c -p -s -d -v -h'
+            ;;
         mx)
             opts='--resolver --json --help -h'
             ;;
@@ -118,6 +143,9 @@ _relayprobe()
             ;;
         tests)
             opts='--json --help -h'
+            ;;
+        config-check)
+            opts='--postfix --exim --client --json --format --color --help -h'
             ;;
         serve)
             opts='--listen --db --token-file --allow-private --ports
@@ -144,7 +172,15 @@ _relayprobe()
 
     case $cmd in
         "")
-            COMPREPLY=($(compgen -W 'check mx blocklist receive tests serve history' -- "$cur"))
+            COMPREPLY=($(compgen -W 'check mx blocklist receive tests config-check scan serve history' -- "$cur"))
+            ;;
+        scan)
+            # The target list: a file (or - for stdin).
+            if declare -F _filedir >/dev/null 2>&1; then
+                _filedir
+            else
+                COMPREPLY=($(compgen -f -- "$cur"))
+            fi
             ;;
         check | mx | blocklist | history)
             # Targets: host names (and addresses) the system knows.

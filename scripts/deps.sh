@@ -20,6 +20,8 @@ PACKAGES=(
   # serve's tests: the sqlite3 CLI (integrity checks after kill -9), curl,
   # headless Chromium driven by playwright-core (tests/browser, from npm)
   sqlite3 curl chromium nodejs
+  # systemd-analyze verify for the units (tests/integration/test_systemd.sh)
+  systemd
 )
 
 missing=()

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "check/gate.h"
 #include "net/receiver.h"
 #include "net/session.h"
 #include "smtp/reply.h"
@@ -62,11 +63,16 @@ struct check_config {
 	int confirm_wait_s;       /* wait for tokens after the tests */
 	const char *send_to;      /* --send-to MAILBOX: DATA to the user */
 	bool no_audit;            /* --no-audit: relay test only */
+	bool no_relay;            /* scan --checks without relay: banner, EHLO
+				     (and the audit) only, no MAIL/RCPT */
 	const char *ca_file;      /* --ca-file: extra trusted CAs (PEM) */
 	/* Set by the check engine (check/check), not by the user. */
 	SSL_CTX *legacy_ctx;
 	struct receiver *rcv;
 	const struct check_observer *observer; /* the job's, or NULL */
+	/* Set by scan: every session asks it before connecting (check/gate);
+	 * NULL: no gating. */
+	struct conn_gate *gate;
 };
 
 void check_config_defaults(struct check_config *c);

@@ -32,9 +32,11 @@ struct item {
 	bool want_tls;
 	bool retried;
 	long last; /* index of its latest result, -1 */
-	char mail[ADDR_MAX];
-	char rcpt[ADDR_MAX];
-	char plain_from[ADDR_MAX];   /* "<from>": fallback sender */
+	/* Heap strings of their own length: a scan keeps thousands of
+	 * checks alive, fixed buffers would cost 1.8 KB per item. */
+	char *mail;
+	char *rcpt;
+	char *plain_from;            /* "<from>": fallback sender */
 	bool sender_fallback;        /* retried with plain_from */
 	char token[PROBE_TOKEN_MAX]; /* delivery probe, "" when none */
 	char *message;               /* probe message, or NULL */
@@ -55,6 +57,7 @@ struct slot {
 	bool tls;      /* opened to use TLS (required or implicit) */
 	bool ready;
 	bool dead;     /* closed; free from the loop */
+	bool gated;    /* holds a connection from cfg->gate */
 	int assigned;
 	int outstanding;
 };
@@ -95,6 +98,11 @@ struct server_check {
 	long txn_t0;       /* when the first test was queued, -1 */
 	struct event *kick;
 	struct event *delay;
+	/* Politeness (cfg->gate): a session waits for the gate's grant. */
+	struct gate_waiter gw;
+	bool gate_waiting;   /* queued at the gate: not a failure, wait */
+	bool want_inject;    /* audit sessions the gate has not granted yet */
+	bool want_legacy;
 };
 
 static long elapsed_ms(const struct server_check *sc)
@@ -293,7 +301,8 @@ static int build_items(struct server_check *sc)
 	    technique_split_address(cfg->send_to, probe_user, sizeof(probe_user),
 				    probe_domain, sizeof(probe_domain)) < 0)
 		return -1;
-	for (size_t i = 0; i < nc + nt; i++) {
+	/* scan --checks without relay: no MAIL/RCPT at all. */
+	for (size_t i = 0; !cfg->no_relay && i < nc + nt; i++) {
 		const struct technique *t = i < nc ? &cs[i] : &ts[i - nc];
 		if (i >= nc && !only_selected(cfg, t->id))
 			continue;
@@ -321,21 +330,30 @@ static int build_items(struct server_check *sc)
 		it->last = -1;
 		if (t->needs_mailbox && !cfg->mailbox) {
 			it->state = ITEM_DONE;
-			snprintf(it->mail, sizeof(it->mail), "-");
-			snprintf(it->rcpt, sizeof(it->rcpt), "-");
+			it->mail = rp_strdup("-");
+			it->rcpt = rp_strdup("-");
+			if (!it->mail || !it->rcpt)
+				return -1;
 			record_plain(sc, it, OUT_SKIPPED, R_NOT_APPLICABLE,
 				     "no mailbox of yours named (--mailbox)");
 			continue;
 		}
-		if (technique_expand(t->mail, &v, it->mail, sizeof(it->mail)) <
-			0 ||
-		    technique_expand(t->rcpt, &v, it->rcpt, sizeof(it->rcpt)) <
-			0) {
+		char mbuf[ADDR_MAX], rbuf[ADDR_MAX];
+		if (technique_expand(t->mail, &v, mbuf, sizeof(mbuf)) < 0 ||
+		    technique_expand(t->rcpt, &v, rbuf, sizeof(rbuf)) < 0) {
+			it->mail = rp_strdup("-");
+			it->rcpt = rp_strdup("-");
+			if (!it->mail || !it->rcpt)
+				return -1;
 			it->state = ITEM_DONE;
 			record_plain(sc, it, OUT_SKIPPED, R_NOT_APPLICABLE,
 				     "address template could not be filled");
 			continue;
 		}
+		it->mail = rp_strdup(mbuf);
+		it->rcpt = rp_strdup(rbuf);
+		if (!it->mail || !it->rcpt)
+			return -1;
 		if (it->token[0]) {
 			char to[ADDR_MAX], tech[128], target[160];
 			size_t rl = strlen(it->rcpt);
@@ -361,7 +379,9 @@ static int build_items(struct server_check *sc)
 			if (!it->message)
 				return -1;
 		}
-		snprintf(it->plain_from, sizeof(it->plain_from), "<%s>", cfg->from);
+		it->plain_from = rp_asprintf("<%s>", cfg->from);
+		if (!it->plain_from)
+			return -1;
 		it->state = ITEM_PENDING;
 	}
 	return 0;
@@ -417,6 +437,17 @@ static void fill(struct slot *sl)
 static int open_slot_kind(struct server_check *sc, enum helo_kind helo,
 			  enum slot_kind kind);
 
+/* open_slot's answer when the gate has queued us: no failure, wait. */
+#define GATE_WAIT (-2)
+
+static void free_slot(struct server_check *sc, struct slot *sl)
+{
+	session_free(sl->s);
+	if (sl->gated)
+		gate_release(sc->cfg->gate, &sc->addr);
+	free(sl);
+}
+
 static int open_slot(struct server_check *sc, enum helo_kind helo)
 {
 	return open_slot_kind(sc, helo, SLOT_PROBE);
@@ -428,9 +459,17 @@ static int open_slot_kind(struct server_check *sc, enum helo_kind helo,
 	if (sc->nslots >= MAX_SLOTS)
 		return -1;
 	const struct check_config *cfg = sc->cfg;
+	if (cfg->gate && !gate_acquire(cfg->gate, &sc->addr, &sc->gw)) {
+		sc->gate_waiting = true; /* on_gate_wake schedules us again */
+		return GATE_WAIT;
+	}
 	struct slot *sl = calloc(1, sizeof(*sl));
-	if (!sl)
+	if (!sl) {
+		if (cfg->gate)
+			gate_release(cfg->gate, &sc->addr);
 		return -1;
+	}
+	sl->gated = cfg->gate != NULL;
 	sl->sc = sc;
 	sl->id = ++sc->next_id;
 	sl->helo = helo;
@@ -594,6 +633,18 @@ static void special_ready(struct server_check *sc, struct slot *sl)
 	smtp_client_quit(c);
 }
 
+/* The audit's extra sessions; one the gate defers is opened by dispatch
+ * once granted. */
+static void open_audit_slots(struct server_check *sc)
+{
+	if (sc->want_inject &&
+	    open_slot_kind(sc, HELO_TESTER, SLOT_INJECT) != GATE_WAIT)
+		sc->want_inject = false;
+	if (!sc->want_inject && sc->want_legacy &&
+	    open_slot_kind(sc, HELO_TESTER, SLOT_LEGACY) != GATE_WAIT)
+		sc->want_legacy = false;
+}
+
 static void start_audit(struct server_check *sc, struct slot *sl)
 {
 	struct server_result *res = sc->res;
@@ -616,12 +667,11 @@ static void start_audit(struct server_check *sc, struct slot *sl)
 	smtp_client_add_cmd(c, cmd, &sc->audit_tags[1]);
 	smtp_client_add_cmd(c, "EXPN postmaster", &sc->audit_tags[2]);
 	bool offered = res->starttls_offered && !res->implicit_tls;
-	if (offered && sc->cfg->tls != TLS_MODE_NONE)
-		open_slot_kind(sc, HELO_TESTER, SLOT_INJECT);
-	if ((offered && sc->cfg->tls != TLS_MODE_NONE) || res->implicit_tls) {
-		if (sc->cfg->legacy_ctx)
-			open_slot_kind(sc, HELO_TESTER, SLOT_LEGACY);
-	}
+	sc->want_inject = offered && sc->cfg->tls != TLS_MODE_NONE;
+	sc->want_legacy = ((offered && sc->cfg->tls != TLS_MODE_NONE) ||
+			   res->implicit_tls) &&
+			  sc->cfg->legacy_ctx;
+	open_audit_slots(sc);
 }
 
 static bool audit_reply(struct server_check *sc, struct smtp_txn *t)
@@ -772,7 +822,11 @@ static void sl_txn_done(void *arg, struct smtp_txn *t)
 		 * again with the plain external sender. */
 		note(sc, sl->id, "%s: sender %s refused; retrying with %s",
 		     it->t->id, it->mail, it->plain_from);
-		snprintf(it->mail, sizeof(it->mail), "%s", it->plain_from);
+		char *m = rp_strdup(it->plain_from);
+		if (m) {
+			free(it->mail);
+			it->mail = m;
+		}
 		it->sender_fallback = true;
 		it->state = ITEM_PENDING;
 		it->attempts = 0;
@@ -926,14 +980,14 @@ static void dispatch(struct server_check *sc)
 	for (size_t i = 0; i < sc->nslots; i++) {
 		struct slot *sl = sc->slots[i];
 		if (sl->dead) {
-			session_free(sl->s);
-			free(sl);
+			free_slot(sc, sl);
 		} else {
 			sc->slots[w++] = sl;
 		}
 	}
 	sc->nslots = w;
 
+	sc->gate_waiting = false;
 	if (!sc->names_ready) {
 		if (sc->nslots > 0 || sc->backing_off)
 			return;
@@ -950,6 +1004,7 @@ static void dispatch(struct server_check *sc)
 	settle_unrunnable(sc);
 	for (size_t i = 0; i < sc->nslots; i++)
 		fill(sc->slots[i]);
+	open_audit_slots(sc);
 	if (!sc->backing_off && sc->slot_failures < sc->cfg->max_attempts) {
 		static const enum helo_kind kinds[] = {HELO_TESTER, HELO_TARGET};
 		for (size_t k = 0; k < RP_ARRAY_LEN(kinds); k++) {
@@ -962,7 +1017,8 @@ static void dispatch(struct server_check *sc)
 			}
 		}
 	}
-	if (sc->nslots > 0 || sc->backing_off || sc->retry_armed)
+	if (sc->nslots > 0 || sc->backing_off || sc->retry_armed ||
+	    sc->gate_waiting)
 		return;
 	size_t left = 0;
 	for (size_t i = 0; i < sc->nitems; i++)
@@ -1012,6 +1068,13 @@ static void dispatch(struct server_check *sc)
 static void on_kick(evutil_socket_t fd, short what, void *arg)
 {
 	dispatch(arg);
+}
+
+static void on_gate_wake(void *arg)
+{
+	struct server_check *sc = arg;
+	sc->gate_waiting = false;
+	schedule(sc);
 }
 
 static void on_delay(evutil_socket_t fd, short what, void *arg)
@@ -1084,6 +1147,8 @@ static void finalize(struct server_check *sc)
 {
 	struct server_result *res = sc->res;
 	sc->finished = true;
+	if (sc->cfg->gate)
+		gate_cancel(sc->cfg->gate, &sc->gw);
 	/* Item indexes into the result arrays are not used after this. */
 	sort_results(res->tests, res->ntests);
 	sort_results(res->controls, res->ncontrols);
@@ -1151,6 +1216,8 @@ struct server_check *server_check_new(struct event_base *base, SSL_CTX *ctx,
 	res->t_txn_ms = -1;
 	sc->txn_t0 = -1;
 	rp_random_hex(sc->run_id, 5);
+	sc->gw.wake = on_gate_wake;
+	sc->gw.arg = sc;
 	sc->kick = event_new(base, -1, 0, on_kick, sc);
 	sc->delay = evtimer_new(base, on_delay, sc);
 	if (!sc->kick || !sc->delay ||
@@ -1173,16 +1240,20 @@ void server_check_free(struct server_check *sc)
 {
 	if (!sc)
 		return;
-	for (size_t i = 0; i < sc->nslots; i++) {
-		session_free(sc->slots[i]->s);
-		free(sc->slots[i]);
-	}
+	if (sc->cfg->gate)
+		gate_cancel(sc->cfg->gate, &sc->gw);
+	for (size_t i = 0; i < sc->nslots; i++)
+		free_slot(sc, sc->slots[i]);
 	if (sc->kick)
 		event_free(sc->kick);
 	if (sc->delay)
 		event_free(sc->delay);
-	for (size_t i = 0; i < sc->nitems; i++)
+	for (size_t i = 0; i < sc->nitems; i++) {
 		free(sc->items[i].message);
+		free(sc->items[i].mail);
+		free(sc->items[i].rcpt);
+		free(sc->items[i].plain_from);
+	}
 	free(sc->items);
 	free(sc->first_error);
 	free(sc);

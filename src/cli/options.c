@@ -10,14 +10,17 @@
 
 #include "core/util.h"
 #include "net/target.h"
+#include "scan/input.h"
 #include "smtp/ehlo.h"
 
 static const char usage[] =
 "Usage: relayprobe check [options] TARGET...\n"
 "       relayprobe tests [--json]\n"
+"       relayprobe config-check [--postfix DIR|FILE|-] [--exim FILE|-] [--client ADDR] [--json]\n"
 "       relayprobe receive --receiver ADDR:PORT --confirm-domain DOMAIN [--duration SECS] [--json]\n"
 "       relayprobe mx [--resolver IP[:PORT]] [--json] DOMAIN...\n"
 "       relayprobe blocklist [--zones FILE] [--resolver IP[:PORT]] [--json] IP|HOST|DOMAIN...\n"
+"       relayprobe scan [options] [-o FILE] [FILE|-]\n"
 "       relayprobe serve [--listen ADDR:PORT] [--db FILE] [--token-file FILE] [options]\n"
 "       relayprobe history [--db FILE] [--limit N] [--json] TARGET\n"
 "       relayprobe --help | --version\n"
@@ -81,6 +84,13 @@ static const char usage[] =
 "      --no-dns-checks        skip PTR, FCrDNS and blocklist lookups\n"
 "      --dns-private          also look up loopback and private addresses\n"
 "\n"
+"Configuration check (config-check; default: /etc/postfix, /etc/exim4):\n"
+"      --postfix DIR|FILE|-   Postfix main.cf (and master.cf beside it), a\n"
+"                             directory holding them, or '-': the output of\n"
+"                             'postconf -n; postconf -P' on stdin\n"
+"      --exim FILE|-          Exim configuration (single file, .include read)\n"
+"      --client ADDR          also judge the relay policy as this client\n"
+"                             address sees it (the address 'check' tests from)\n"
 "Web service (serve; history reads the same --db):\n"
 "      --listen ADDR:PORT     where the web tool and API listen\n"
 "                             (default 127.0.0.1:8025)\n"
@@ -114,9 +124,29 @@ static const char usage[] =
 "  -h, --help                 this text\n"
 "  -V, --version              print the version\n"
 "\n"
-"Exit codes (check): 0 closed, 1 suspect or inconclusive, 2 open relay,\n"
-"            3 unreachable or bad input. mx: 0 found, 3 failed.\n"
-"            blocklist: 0 not listed, 1 unknown, 2 listed, 3 error.\n";
+"Scan (many targets, one JSON line each; FILE or stdin, one target a line,\n"
+"also IP/PREFIX blocks):\n"
+"  -o, --output FILE          write the JSON lines here (default stdout)\n"
+"      --checks LIST          relay,audit,blocklist (default all three)\n"
+"  -c, --concurrency N        SMTP sessions at once, all servers (default 256)\n"
+"      --rate N               new connections per second (default 200; 0: no\n"
+"                             limit)\n"
+"      --per-address N        sessions at once to one IP address (default 3)\n"
+"      --exclude FILE         never connect to these addresses/CIDR blocks\n"
+"      --include-special      CIDR blocks keep private, loopback and other\n"
+"                             special-purpose addresses (skipped by default)\n"
+"      --max-cidr BITS        largest CIDR block: 2^BITS addresses (default 16)\n"
+"      --resume FILE          skip targets already in FILE (a scan's output;\n"
+"                             also the output when -o is not given)\n"
+"      --shard K/N            only this machine's share: shard K of N (0-based)\n"
+"      --progress, --no-progress  progress line on stderr (default: when it\n"
+"                             is a terminal)\n"
+"\n"
+"Exit codes (check, config-check): 0 closed, 1 suspect or inconclusive,\n"
+"            2 open relay, 3 unreachable or bad input. mx: 0 found, 3 failed.\n"
+"            blocklist: 0 not listed, 1 unknown, 2 listed, 3 error.\n"
+"            scan: 0 no relay found, 1 suspect or inconclusive, 2 open relay\n"
+"            found, 3 error, 130 interrupted (finished lines are written).\n";
 
 const char *cli_usage(void)
 {
@@ -158,6 +188,19 @@ enum {
 	OPT_CA_FILE,
 	OPT_FORMAT,
 	OPT_PROM,
+	OPT_POSTFIX,
+	OPT_EXIM,
+	OPT_CLIENT,
+	OPT_CHECKS,
+	OPT_RATE,
+	OPT_PER_ADDRESS,
+	OPT_EXCLUDE,
+	OPT_INCLUDE_SPECIAL,
+	OPT_MAX_CIDR,
+	OPT_RESUME,
+	OPT_SHARD,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
 	OPT_LISTEN,
 	OPT_DB,
 	OPT_TOKEN_FILE,
@@ -165,7 +208,6 @@ enum {
 	OPT_PORTS,
 	OPT_MAX_CHECKS,
 	OPT_QUEUE,
-	OPT_RATE,
 	OPT_ALLOWED_HOST,
 	OPT_TRUSTED_PROXY,
 	OPT_PUBLIC_URL,
@@ -212,6 +254,21 @@ static const struct option longopts[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"prometheus-textfile", required_argument, NULL, OPT_PROM},
 	{"ca-file", required_argument, NULL, OPT_CA_FILE},
+	{"postfix", required_argument, NULL, OPT_POSTFIX},
+	{"exim", required_argument, NULL, OPT_EXIM},
+	{"client", required_argument, NULL, OPT_CLIENT},
+	{"output", required_argument, NULL, 'o'},
+	{"checks", required_argument, NULL, OPT_CHECKS},
+	{"concurrency", required_argument, NULL, 'c'},
+	{"rate", required_argument, NULL, OPT_RATE},
+	{"per-address", required_argument, NULL, OPT_PER_ADDRESS},
+	{"exclude", required_argument, NULL, OPT_EXCLUDE},
+	{"include-special", no_argument, NULL, OPT_INCLUDE_SPECIAL},
+	{"max-cidr", required_argument, NULL, OPT_MAX_CIDR},
+	{"resume", required_argument, NULL, OPT_RESUME},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"listen", required_argument, NULL, OPT_LISTEN},
 	{"db", required_argument, NULL, OPT_DB},
 	{"token-file", required_argument, NULL, OPT_TOKEN_FILE},
@@ -219,7 +276,6 @@ static const struct option longopts[] = {
 	{"ports", required_argument, NULL, OPT_PORTS},
 	{"max-checks", required_argument, NULL, OPT_MAX_CHECKS},
 	{"queue", required_argument, NULL, OPT_QUEUE},
-	{"rate", required_argument, NULL, OPT_RATE},
 	{"allowed-host", required_argument, NULL, OPT_ALLOWED_HOST},
 	{"trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY},
 	{"public-url", required_argument, NULL, OPT_PUBLIC_URL},
@@ -338,6 +394,34 @@ static int add_resolver(struct cli *c, const char *s)
 	return 0;
 }
 
+/* --checks relay,audit,blocklist */
+static int parse_checks(struct scan_options *o, const char *arg)
+{
+	bool r = false, a = false, b = false;
+	const char *p = arg;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t l = end ? (size_t)(end - p) : strlen(p);
+		if (l == 5 && strncmp(p, "relay", 5) == 0)
+			r = true;
+		else if (l == 5 && strncmp(p, "audit", 5) == 0)
+			a = true;
+		else if (l == 9 && strncmp(p, "blocklist", 9) == 0)
+			b = true;
+		else
+			return -1;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	if (!r && !a && !b)
+		return -1;
+	o->relay = r;
+	o->audit = a;
+	o->blocklist = b;
+	return 0;
+}
+
 #define BAD(...)                                                               \
 	do {                                                                   \
 		snprintf(err, errlen, __VA_ARGS__);                            \
@@ -348,6 +432,8 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
 	check_config_defaults(&c->cfg);
+	scan_options_defaults(&c->scan);
+	bool scan_opt = false; /* an option only scan takes */
 	serve_options_defaults(&c->serve);
 	c->limit = 50;
 	bool listen_given = false;
@@ -370,6 +456,12 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	} else if (strcmp(argv[1], "receive") == 0) {
 		c->cmd = CLI_RECEIVE;
 		first = 2;
+	} else if (strcmp(argv[1], "config-check") == 0) {
+		c->cmd = CLI_CONFIG_CHECK;
+		first = 2;
+	} else if (strcmp(argv[1], "scan") == 0) {
+		c->cmd = CLI_SCAN;
+		first = 2;
 	} else if (strcmp(argv[1], "serve") == 0) {
 		c->cmd = CLI_SERVE;
 		first = 2;
@@ -388,7 +480,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	bool explicit_cmd = first == 2;
 	bool to_given = false;
 	int o;
-	while ((o = getopt_long(sub_argc, sub_argv, ":p:s:d:vhV", longopts,
+	while ((o = getopt_long(sub_argc, sub_argv, ":p:s:d:o:c:vhV", longopts,
 				NULL)) != -1) {
 		const char *arg = optarg;
 		switch (o) {
@@ -558,6 +650,102 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		case OPT_CA_FILE:
 			c->cfg.ca_file = arg;
 			break;
+		case OPT_POSTFIX:
+			if (!*arg)
+				BAD("--postfix takes a directory, a main.cf or '-'");
+			c->postfix_conf = arg;
+			break;
+		case OPT_EXIM:
+			if (!*arg)
+				BAD("--exim takes a file or '-'");
+			c->exim_conf = arg;
+			break;
+		case OPT_CLIENT: {
+			struct in6_addr a6;
+			if (inet_pton(AF_INET, arg, &a6) != 1 &&
+			    inet_pton(AF_INET6, arg, &a6) != 1)
+				BAD("--client must be an IPv4 or IPv6 address, not "
+				    "'%.60s'", arg);
+			c->client = arg;
+			break;
+		}
+		case 'o':
+			c->scan.output = arg;
+			scan_opt = true;
+			break;
+		case OPT_CHECKS:
+			if (parse_checks(&c->scan, arg) < 0)
+				BAD("--checks takes a list of relay, audit and "
+				    "blocklist, not '%.60s'", arg);
+			scan_opt = true;
+			break;
+		case 'c': {
+			int v;
+			if (small_int(arg, 1, 100000, &v) < 0)
+				BAD("--concurrency takes a number from 1 to 100000");
+			c->scan.concurrency = (unsigned)v;
+			scan_opt = true;
+			break;
+		}
+		case OPT_RATE: {
+			if (c->cmd == CLI_SERVE) { /* checks a minute per client */
+				if (small_int(arg, 1, 100000,
+					      &c->serve.rate_per_min) < 0)
+					BAD("--rate takes checks a minute, 1 to "
+					    "100000");
+				break;
+			}
+			char *end;
+			double v = strtod(arg, &end);
+			if (end == arg || *end || !(v >= 0) || v > 1e6)
+				BAD("--rate takes connections per second "
+				    "(0-1000000; 0: no limit)");
+			c->scan.rate = v;
+			scan_opt = true;
+			break;
+		}
+		case OPT_PER_ADDRESS: {
+			int v;
+			if (small_int(arg, 1, 100, &v) < 0)
+				BAD("--per-address takes a number from 1 to 100");
+			c->scan.per_address = (unsigned)v;
+			scan_opt = true;
+			break;
+		}
+		case OPT_EXCLUDE:
+			c->scan.exclude = arg;
+			scan_opt = true;
+			break;
+		case OPT_INCLUDE_SPECIAL:
+			c->scan.include_special = true;
+			scan_opt = true;
+			break;
+		case OPT_MAX_CIDR: {
+			int v;
+			if (small_int(arg, 0, 24, &v) < 0)
+				BAD("--max-cidr takes host bits from 0 to 24");
+			c->scan.max_cidr_bits = (unsigned)v;
+			scan_opt = true;
+			break;
+		}
+		case OPT_RESUME:
+			c->scan.resume = arg;
+			scan_opt = true;
+			break;
+		case OPT_SHARD:
+			if (scan_shard_parse(arg, &c->scan.shard_k,
+					     &c->scan.shard_n, err, errlen) < 0)
+				return -1;
+			scan_opt = true;
+			break;
+		case OPT_PROGRESS:
+			c->scan.progress = 1;
+			scan_opt = true;
+			break;
+		case OPT_NO_PROGRESS:
+			c->scan.progress = 0;
+			scan_opt = true;
+			break;
 		case OPT_LISTEN:
 			if (parse_listen(arg, &c->serve.listen_ss,
 					 &c->serve.listen_len) < 0)
@@ -605,10 +793,6 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 			if (small_int(arg, 0, 10000, &c->serve.max_queue) < 0)
 				BAD("--queue takes a number from 0 to 10000");
 			break;
-		case OPT_RATE:
-			if (small_int(arg, 1, 100000, &c->serve.rate_per_min) < 0)
-				BAD("--rate takes checks a minute, 1 to 100000");
-			break;
 		case OPT_ALLOWED_HOST:
 			if (c->serve.nhosts == SERVE_MAX_HOSTS)
 				BAD("--allowed-host: at most %d", SERVE_MAX_HOSTS);
@@ -646,6 +830,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 			break;
 		case 'v':
 			c->verbose = true;
+			c->scan.verbose = true;
 			break;
 		case OPT_JSON:
 			c->json = true;
@@ -686,6 +871,28 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		BAD("check needs at least one TARGET (host, IP or host:port)");
 	if (c->cmd == CLI_TESTS && c->ntargets > 0)
 		BAD("tests takes no targets");
+	if (c->cmd == CLI_CONFIG_CHECK && c->ntargets > 0)
+		BAD("config-check takes no targets (use --postfix or --exim)");
+	if (c->cmd == CLI_CONFIG_CHECK && c->format && strcmp(c->format, "nagios") == 0)
+		BAD("config-check --format takes text or json");
+	if (c->cmd != CLI_CONFIG_CHECK &&
+	    (c->postfix_conf || c->exim_conf || c->client))
+		BAD("--postfix, --exim and --client belong to config-check");
+	if (scan_opt && c->cmd != CLI_SCAN)
+		BAD("that option is for scan only (try 'relayprobe --help')");
+	if (c->cmd == CLI_SCAN) {
+		if (c->ntargets > 1)
+			BAD("scan reads targets from one FILE (or stdin), not "
+			    "from arguments");
+		if (c->ntargets == 1)
+			c->scan.input = c->targets[0];
+		if (c->cfg.confirm || c->cfg.send_to)
+			BAD("scan does not send probes: --confirm and --send-to "
+			    "are for check");
+		if (c->json || c->format || c->prometheus_file)
+			BAD("scan always writes JSON lines: no --json, --format "
+			    "or --prometheus-textfile");
+	}
 	if (c->cfg.confirm && (!c->cfg.confirm_domain || !c->cfg.receiver))
 		BAD("--confirm needs --confirm-domain and --receiver");
 	if (c->cfg.confirm && c->cfg.send_to)

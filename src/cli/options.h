@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "check/config.h"
+#include "scan/scan.h"
 #include "serve/serve.h"
 
 enum cli_command {
@@ -23,6 +24,8 @@ enum cli_command {
 	CLI_MX,
 	CLI_BLOCKLIST,
 	CLI_RECEIVE,
+	CLI_CONFIG_CHECK,
+	CLI_SCAN,
 	CLI_SERVE,
 	CLI_HISTORY,
 };
@@ -41,6 +44,11 @@ struct cli {
 	size_t ntargets;
 	char *resolvers; /* owned */
 	int duration_s;  /* receive --duration */
+	/* config-check */
+	const char *postfix_conf; /* --postfix DIR|FILE|- */
+	const char *exim_conf;    /* --exim FILE|- */
+	const char *client;       /* --client ADDR */
+	struct scan_options scan; /* scan */
 	struct serve_options serve; /* serve (and history: --db) */
 	int limit;       /* history --limit */
 };

@@ -313,6 +313,11 @@ static json_t *target_json(const struct check_result *r, bool verbose)
 	return o;
 }
 
+json_t *report_target_json(const struct check_result *r, bool verbose)
+{
+	return target_json(r, verbose);
+}
+
 /* The document of one target without version and exit code. */
 static json_t *single_json(const struct check_result *r, bool verbose)
 {

@@ -36,6 +36,10 @@ const struct report_ops *report_find(const char *name);
 void report_blocklist_line(FILE *out, const struct bl_entry *e,
 			   const char *indent);
 
+/* One target as the JSON object `check --json` prints (without the
+ * document's schema/version/exit_code); scan writes it as a JSONL line.
+ * A new reference (jansson), NULL on no memory. */
+json_t *report_target_json(const struct check_result *r, bool verbose);
 /* The JSON document of one target's result, exactly as `check --json`
  * prints it for one target (schema relayprobe/1; serve stores and serves
  * it). The caller owns it; NULL when out of memory. */
