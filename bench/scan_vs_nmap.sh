@@ -114,12 +114,13 @@ base_kb=$( { /usr/bin/time -f %M "${RP[@]}" scan --no-progress --checks relay --
   -o /dev/null "$W/one.txt" >/dev/null; } 2>&1 | tail -1)
 reset
 t0=$(now)
-/usr/bin/time -f %M -o "$W/rss" "${RP[@]}" scan --no-progress --checks relay --rate 0 -c "$CONC" \
+/usr/bin/time -f '%M %U %S' -o "$W/rss" "${RP[@]}" scan --no-progress --checks relay --rate 0 -c "$CONC" \
   --source 127.0.0.2 -o "$W/scan.jsonl" "$W/targets.txt" 2>"$W/scan.err"
 rc=$?
 t1=$(now)
 wall=$(echo "$t1 - $t0" | bc)
-peak_kb=$(tail -1 "$W/rss")
+read -r peak_kb cpu_u cpu_s < <(tail -1 "$W/rss")
+cpu=$(echo "$cpu_u + $cpu_s" | bc)
 peak_sessions=$(stats .max_open)
 lines=$(wc -l <"$W/scan.jsonl")
 ok=$(jq -r 'select(.status == "success" and .verdict == "closed") | .target' "$W/scan.jsonl" | sort -u | wc -l)
@@ -132,6 +133,8 @@ limit_min=$(echo "$rts_min * $DELAY / 1000 / $CONC" | bc -l)
 printf '2. %d servers at %d ms per reply:\n' "$SERVERS" "$DELAY"
 printf '   relayprobe scan -c %d --rate 0 --checks relay: %d lines (%d closed, exit %d) in %.1f s = %.1f hosts/s\n' \
   "$CONC" "$lines" "$ok" "$rc" "$wall" "$hps"
+printf '   relayprobe used %.1f CPU-seconds (%.1f ms per server, %.0f%% of one core over the run)\n' \
+  "$cpu" "$(echo "$cpu * 1000 / $lines" | bc -l)" "$(echo "$cpu * 100 / $wall" | bc -l)"
 cat "$W/nmap.txt"
 printf '   nmap at its best (%s): %.2f hosts/s, measured on %d servers; %d servers would take %.0f min\n' \
   "$best_args" "$best_nmap" "$SAMPLE" "$SERVERS" "$(echo "$SERVERS / $best_nmap / 60" | bc -l)"
