@@ -149,8 +149,8 @@ static void emit_line(void *arg, json_t *line, enum verdict v)
 	s->finished++;
 	if (v == V_OPEN)
 		s->open++;
-	else if (v == V_SUSPECT || v == V_INCONCLUSIVE)
-		s->suspect++;
+	else if ((v == V_SUSPECT || v == V_INCONCLUSIVE) && s->o->relay)
+		s->suspect++; /* without the relay test, no verdict counts */
 }
 
 static void finish_result(struct scan *s, struct check_result *r)

@@ -118,6 +118,16 @@ echo "127.3.1.1:$FARM_PORT_g" >"$RP_OUT/one_g.txt"
 scan cap3 --rate 0 --sessions 3 --per-address 3 --checks relay "$RP_OUT/one_g.txt"
 is "--per-address 3: the server saw parallel sessions" "$(farm_stats g '.max_per_address > 1')" true
 
+# --checks without relay: greeted and audited, no MAIL/RCPT at all.
+before=$(farm_stats f .rcpt)
+echo "127.3.0.2:$FP" >"$RP_OUT/two.txt"
+scan auditonly --checks audit --rate 0 "$RP_OUT/two.txt"
+is "--checks audit: exit 0 (no relay verdict to count)" "$RP_RC" 0
+is "--checks audit: no RCPT reached the server" "$(farm_stats f .rcpt)" "$before"
+is "--checks audit: the audit ran" "$(jq -r '.servers[0].audit.vrfy_postmaster' "$RP_OUT/auditonly.jsonl")" "252 2.0.0 postmaster"
+is "--checks audit: the reason says the relay test was not run" \
+  "$(jq -r '.servers[0].verdict_reason | test("not run")' "$RP_OUT/auditonly.jsonl")" true
+
 for i in $(seq 1 40); do echo "127.3.0.$i:$FP"; done >"$RP_OUT/farm40.txt"
 farm_start h 127.3.2.1 40 5 || exit 1
 for i in $(seq 1 40); do echo "127.3.2.$i:$FARM_PORT_h"; done >"$RP_OUT/farm40h.txt"
