@@ -899,6 +899,9 @@ static void sl_closed(void *arg, enum smtp_failure f, const char *why)
 	if (f == SMTP_FAIL_CLOSING) {
 		sc->closings++;
 		sc->backing_off = true;
+		/* The server is busy for every check, not just this one. */
+		if (sc->cfg->gate)
+			gate_hold(sc->cfg->gate, &sc->addr, sc->cfg->backoff_ms);
 		struct timeval tv = {sc->cfg->backoff_ms / 1000,
 				     (sc->cfg->backoff_ms % 1000) * 1000};
 		evtimer_add(sc->delay, &tv);

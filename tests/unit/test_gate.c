@@ -167,12 +167,46 @@ static void test_rate(void **state)
 	event_base_free(b);
 }
 
+static void test_hold(void **state)
+{
+	struct event_base *b = event_base_new();
+	struct conn_gate *g = gate_new(b, 100, 5, 0);
+	struct sockaddr_storage a = addr("127.0.0.1", 25);
+	struct sockaddr_storage a2 = addr("127.0.0.1", 587);
+	struct sockaddr_storage other = addr("127.0.0.2", 25);
+	struct w w1, w2, w3;
+	init_w(&w1);
+	init_w(&w2);
+	init_w(&w3);
+	assert_true(gate_acquire(g, &a, &w1.gw));
+	/* A 421: nothing new to that address, on any port, for 30 ms. */
+	gate_hold(g, &a, 30);
+	assert_false(gate_acquire(g, &a2, &w2.gw));
+	assert_true(gate_acquire(g, &other, &w3.gw));
+	gate_release(g, &a);
+	run_once(b);
+	assert_int_equal(w2.woken, 0); /* a release does not end the hold */
+	assert_false(gate_acquire(g, &a2, &w2.gw));
+	while (!w2.woken)
+		event_base_loop(b, EVLOOP_ONCE);
+	assert_true(gate_acquire(g, &a2, &w2.gw));
+	gate_release(g, &a2);
+	gate_release(g, &other);
+	struct gate_stats st;
+	gate_stats(g, &st);
+	assert_int_equal(st.open, 0);
+	assert_int_equal(st.waiting, 0);
+	gate_free(g);
+	event_base_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_per_address),
 	    cmocka_unit_test(test_total_fifo_cancel),
 	    cmocka_unit_test(test_rate),
+	    cmocka_unit_test(test_hold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
