@@ -30,7 +30,8 @@ _relayprobe()
     local cmd="" i
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            check | mx | blocklist | receive | tests | scan)
+            check | mx | blocklist | receive | tests | config-check | scan | \
+                serve | history)
                 cmd=${words[i]}
                 break
                 ;;
@@ -39,8 +40,8 @@ _relayprobe()
 
     # Values of options that take one.
     case $prev in
-        --zones | --ca-file | --prometheus-textfile | --output | -o | \
-            --exclude | --resume)
+        --zones | --ca-file | --prometheus-textfile | --postfix | --exim | \
+            --output | -o | --exclude | --resume | --db | --token-file)
             if declare -F _filedir >/dev/null 2>&1; then
                 _filedir
             else
@@ -96,8 +97,10 @@ _relayprobe()
             --command-timeout | --tls-timeout | --helo | --domain | -d | \
             --from | --to | --mailbox | --sessions | --per-session | \
             --retry-deferred | --backoff | --confirm-domain | --receiver | \
-            --confirm-wait | --send-to | --duration | --concurrency | -c | \
-            --rate | --per-address | --max-cidr | --shard)
+            --confirm-wait | --send-to | --duration | --client | \
+            --concurrency | -c | --rate | --per-address | --max-cidr | --shard | \
+            --listen | --ports | --max-checks | --queue | --allowed-host | \
+            --trusted-proxy | --public-url | --min-interval | --limit)
             # Free text: nothing to offer.
             return
             ;;
@@ -141,6 +144,22 @@ _relayprobe()
         tests)
             opts='--json --help -h'
             ;;
+        config-check)
+            opts='--postfix --exim --client --json --format --color --help -h'
+            ;;
+        serve)
+            opts='--listen --db --token-file --allow-private --ports
+                --max-checks --queue --rate --allowed-host --trusted-proxy
+                --public-url --min-interval --tls --starttls --no-tls
+                --source --resolver --no-mx --connect-timeout
+                --greeting-timeout --command-timeout --tls-timeout
+                --no-audit --ca-file --helo --from --to --only --sessions
+                --per-session --backoff --zones --no-blocklists
+                --no-dns-checks --dns-private --help -s -h'
+            ;;
+        history)
+            opts='--db --limit --json --help -h'
+            ;;
         *)
             opts='--help --version -h -V'
             ;;
@@ -153,7 +172,7 @@ _relayprobe()
 
     case $cmd in
         "")
-            COMPREPLY=($(compgen -W 'check mx blocklist receive tests scan' -- "$cur"))
+            COMPREPLY=($(compgen -W 'check mx blocklist receive tests config-check scan serve history' -- "$cur"))
             ;;
         scan)
             # The target list: a file (or - for stdin).
@@ -163,7 +182,7 @@ _relayprobe()
                 COMPREPLY=($(compgen -f -- "$cur"))
             fi
             ;;
-        check | mx | blocklist)
+        check | mx | blocklist | history)
             # Targets: host names (and addresses) the system knows.
             if declare -F _known_hosts_real >/dev/null 2>&1; then
                 _known_hosts_real -- "$cur"

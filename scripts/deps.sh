@@ -19,6 +19,11 @@ PACKAGES=(
   debhelper dpkg-dev fakeroot lintian man-db groff-base bash-completion zsh
   # fuzzing (fuzz/run: clang with libFuzzer, ASan, UBSan) and scripts/valgrind.sh
   clang libclang-rt-14-dev valgrind
+  # serve's tests: the sqlite3 CLI (integrity checks after kill -9), curl,
+  # headless Chromium driven by playwright-core (tests/browser, from npm)
+  sqlite3 curl chromium nodejs
+  # systemd-analyze verify for the units (tests/integration/test_systemd.sh)
+  systemd
 )
 
 missing=()
@@ -27,8 +32,20 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+# npm: Debian's package, unless a nodejs build that ships npm is installed.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+# playwright-core for the browser tests, pinned by tests/browser/package-lock.json.
+browser_modules() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+  if [ -f "$dir/package-lock.json" ] && [ ! -f "$dir/node_modules/playwright-core/package.json" ]; then
+    echo "deps: npm ci in tests/browser"
+    (cd "$dir" && npm ci --no-audit --no-fund >/dev/null)
+  fi
+}
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#PACKAGES[@]} packages present"
+  browser_modules
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -51,4 +68,5 @@ fi
 trap '[ "$made_policy" = 1 ] && rm -f "$policy"' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+browser_modules
 echo "deps: done"

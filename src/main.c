@@ -18,10 +18,12 @@
 #include "check/lookup.h"
 #include "check/receive.h"
 #include "cli/options.h"
+#include "config/configcheck.h"
 #include "core/util.h"
 #include "relay/technique.h"
 #include "report/report.h"
 #include "scan/scan.h"
+#include "serve/serve.h"
 
 #define EXIT_BAD_INPUT 3
 
@@ -155,6 +157,17 @@ int main(int argc, char **argv)
 	case CLI_RECEIVE:
 		rc = receive_run(&c.cfg, c.duration_s, c.json, stdout);
 		break;
+	case CLI_CONFIG_CHECK: {
+		struct configcheck_opts co = {
+		    .postfix = c.postfix_conf,
+		    .exim = c.exim_conf,
+		    .client = c.client,
+		    .json = c.json || (c.format && strcmp(c.format, "json") == 0),
+		    .color = want_color(&c),
+		};
+		rc = configcheck_run(&co, stdout, stderr);
+		break;
+	}
 	case CLI_SCAN: {
 		OPENSSL_init_ssl(0, NULL);
 		char serr[512];
@@ -163,6 +176,19 @@ int main(int argc, char **argv)
 			fprintf(stderr, "relayprobe: %s\n", serr);
 		break;
 	}
+	case CLI_SERVE: {
+		OPENSSL_init_ssl(0, NULL);
+		char serr[512];
+		if (serve_run(&c.serve, &c.cfg, serr, sizeof(serr)) < 0) {
+			fprintf(stderr, "relayprobe: %s\n", serr);
+			rc = EXIT_BAD_INPUT;
+		}
+		break;
+	}
+	case CLI_HISTORY:
+		rc = serve_history(c.serve.db_path, c.targets[0], c.limit,
+				   c.json, stdout, stderr);
+		break;
 	case CLI_BLOCKLIST:
 		rc = lookup_blocklists(&c.cfg, c.targets, c.ntargets, c.json,
 				       stdout);

@@ -16,10 +16,13 @@
 static const char usage[] =
 "Usage: relayprobe check [options] TARGET...\n"
 "       relayprobe tests [--json]\n"
+"       relayprobe config-check [--postfix DIR|FILE|-] [--exim FILE|-] [--client ADDR] [--json]\n"
 "       relayprobe receive --receiver ADDR:PORT --confirm-domain DOMAIN [--duration SECS] [--json]\n"
 "       relayprobe mx [--resolver IP[:PORT]] [--json] DOMAIN...\n"
 "       relayprobe blocklist [--zones FILE] [--resolver IP[:PORT]] [--json] IP|HOST|DOMAIN...\n"
 "       relayprobe scan [options] [-o FILE] [FILE|-]\n"
+"       relayprobe serve [--listen ADDR:PORT] [--db FILE] [--token-file FILE] [options]\n"
+"       relayprobe history [--db FILE] [--limit N] [--json] TARGET\n"
 "       relayprobe --help | --version\n"
 "\n"
 "Tests whether mail servers are open relays, with controls that tell a relay\n"
@@ -81,6 +84,36 @@ static const char usage[] =
 "      --no-dns-checks        skip PTR, FCrDNS and blocklist lookups\n"
 "      --dns-private          also look up loopback and private addresses\n"
 "\n"
+"Configuration check (config-check; default: /etc/postfix, /etc/exim4):\n"
+"      --postfix DIR|FILE|-   Postfix main.cf (and master.cf beside it), a\n"
+"                             directory holding them, or '-': the output of\n"
+"                             'postconf -n; postconf -P' on stdin\n"
+"      --exim FILE|-          Exim configuration (single file, .include read)\n"
+"      --client ADDR          also judge the relay policy as this client\n"
+"                             address sees it (the address 'check' tests from)\n"
+"Web service (serve; history reads the same --db):\n"
+"      --listen ADDR:PORT     where the web tool and API listen\n"
+"                             (default 127.0.0.1:8025)\n"
+"      --db FILE              SQLite database of results and schedules\n"
+"                             (default relayprobe.db)\n"
+"      --token-file FILE      API token (first line) needed for schedules\n"
+"                             and deletion\n"
+"      --allow-private        also test loopback, private, link-local, ...\n"
+"                             addresses (refused by default)\n"
+"      --ports LIST           ports a target may name (default 25,465,587)\n"
+"      --max-checks N         checks running at once (default 4)\n"
+"      --queue N              checks waiting beyond that; more get 429\n"
+"                             (default 32)\n"
+"      --rate N               checks a minute per client (default 6)\n"
+"      --allowed-host NAME    a Host header to answer to (repeatable; the\n"
+"                             listen address is always allowed)\n"
+"      --trusted-proxy IP     take the client address from this reverse\n"
+"                             proxy's X-Forwarded-For\n"
+"      --public-url URL       this service's public address, for links in\n"
+"                             webhook alerts\n"
+"      --min-interval SECS    shortest schedule interval (default 3600)\n"
+"      --limit N              history: at most N checks (default 50)\n"
+"\n"
 "Output:\n"
 "  -v, --verbose              include the whole SMTP dialogue\n"
 "      --json                 print one JSON document (schema relayprobe/1)\n"
@@ -109,8 +142,8 @@ static const char usage[] =
 "      --progress, --no-progress  progress line on stderr (default: when it\n"
 "                             is a terminal)\n"
 "\n"
-"Exit codes (check): 0 closed, 1 suspect or inconclusive, 2 open relay,\n"
-"            3 unreachable or bad input. mx: 0 found, 3 failed.\n"
+"Exit codes (check, config-check): 0 closed, 1 suspect or inconclusive,\n"
+"            2 open relay, 3 unreachable or bad input. mx: 0 found, 3 failed.\n"
 "            blocklist: 0 not listed, 1 unknown, 2 listed, 3 error.\n"
 "            scan: 0 no relay found, 1 suspect or inconclusive, 2 open relay\n"
 "            found, 3 error, 130 interrupted (finished lines are written).\n";
@@ -155,6 +188,9 @@ enum {
 	OPT_CA_FILE,
 	OPT_FORMAT,
 	OPT_PROM,
+	OPT_POSTFIX,
+	OPT_EXIM,
+	OPT_CLIENT,
 	OPT_CHECKS,
 	OPT_RATE,
 	OPT_PER_ADDRESS,
@@ -165,6 +201,18 @@ enum {
 	OPT_SHARD,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
+	OPT_LISTEN,
+	OPT_DB,
+	OPT_TOKEN_FILE,
+	OPT_ALLOW_PRIVATE,
+	OPT_PORTS,
+	OPT_MAX_CHECKS,
+	OPT_QUEUE,
+	OPT_ALLOWED_HOST,
+	OPT_TRUSTED_PROXY,
+	OPT_PUBLIC_URL,
+	OPT_MIN_INTERVAL,
+	OPT_LIMIT,
 };
 
 static const struct option longopts[] = {
@@ -206,6 +254,9 @@ static const struct option longopts[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"prometheus-textfile", required_argument, NULL, OPT_PROM},
 	{"ca-file", required_argument, NULL, OPT_CA_FILE},
+	{"postfix", required_argument, NULL, OPT_POSTFIX},
+	{"exim", required_argument, NULL, OPT_EXIM},
+	{"client", required_argument, NULL, OPT_CLIENT},
 	{"output", required_argument, NULL, 'o'},
 	{"checks", required_argument, NULL, OPT_CHECKS},
 	{"concurrency", required_argument, NULL, 'c'},
@@ -218,6 +269,18 @@ static const struct option longopts[] = {
 	{"shard", required_argument, NULL, OPT_SHARD},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"db", required_argument, NULL, OPT_DB},
+	{"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+	{"allow-private", no_argument, NULL, OPT_ALLOW_PRIVATE},
+	{"ports", required_argument, NULL, OPT_PORTS},
+	{"max-checks", required_argument, NULL, OPT_MAX_CHECKS},
+	{"queue", required_argument, NULL, OPT_QUEUE},
+	{"allowed-host", required_argument, NULL, OPT_ALLOWED_HOST},
+	{"trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY},
+	{"public-url", required_argument, NULL, OPT_PUBLIC_URL},
+	{"min-interval", required_argument, NULL, OPT_MIN_INTERVAL},
+	{"limit", required_argument, NULL, OPT_LIMIT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -371,6 +434,9 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	check_config_defaults(&c->cfg);
 	scan_options_defaults(&c->scan);
 	bool scan_opt = false; /* an option only scan takes */
+	serve_options_defaults(&c->serve);
+	c->limit = 50;
+	bool listen_given = false;
 	c->cmd = CLI_HELP;
 	if (argc < 2)
 		BAD("no command given (try 'relayprobe --help')");
@@ -390,8 +456,17 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	} else if (strcmp(argv[1], "receive") == 0) {
 		c->cmd = CLI_RECEIVE;
 		first = 2;
+	} else if (strcmp(argv[1], "config-check") == 0) {
+		c->cmd = CLI_CONFIG_CHECK;
+		first = 2;
 	} else if (strcmp(argv[1], "scan") == 0) {
 		c->cmd = CLI_SCAN;
+		first = 2;
+	} else if (strcmp(argv[1], "serve") == 0) {
+		c->cmd = CLI_SERVE;
+		first = 2;
+	} else if (strcmp(argv[1], "history") == 0) {
+		c->cmd = CLI_HISTORY;
 		first = 2;
 	} else if (argv[1][0] != '-') {
 		BAD("unknown command '%.60s' (try 'relayprobe --help')",
@@ -575,6 +650,25 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		case OPT_CA_FILE:
 			c->cfg.ca_file = arg;
 			break;
+		case OPT_POSTFIX:
+			if (!*arg)
+				BAD("--postfix takes a directory, a main.cf or '-'");
+			c->postfix_conf = arg;
+			break;
+		case OPT_EXIM:
+			if (!*arg)
+				BAD("--exim takes a file or '-'");
+			c->exim_conf = arg;
+			break;
+		case OPT_CLIENT: {
+			struct in6_addr a6;
+			if (inet_pton(AF_INET, arg, &a6) != 1 &&
+			    inet_pton(AF_INET6, arg, &a6) != 1)
+				BAD("--client must be an IPv4 or IPv6 address, not "
+				    "'%.60s'", arg);
+			c->client = arg;
+			break;
+		}
 		case 'o':
 			c->scan.output = arg;
 			scan_opt = true;
@@ -594,6 +688,13 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 			break;
 		}
 		case OPT_RATE: {
+			if (c->cmd == CLI_SERVE) { /* checks a minute per client */
+				if (small_int(arg, 1, 100000,
+					      &c->serve.rate_per_min) < 0)
+					BAD("--rate takes checks a minute, 1 to "
+					    "100000");
+				break;
+			}
 			char *end;
 			double v = strtod(arg, &end);
 			if (end == arg || *end || !(v >= 0) || v > 1e6)
@@ -645,6 +746,88 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 			c->scan.progress = 0;
 			scan_opt = true;
 			break;
+		case OPT_LISTEN:
+			if (parse_listen(arg, &c->serve.listen_ss,
+					 &c->serve.listen_len) < 0)
+				BAD("--listen takes IP:PORT or [IPv6]:PORT, not "
+				    "'%.60s'", arg);
+			c->serve.listen = arg;
+			listen_given = true;
+			break;
+		case OPT_DB:
+			if (!*arg)
+				BAD("--db needs a file name");
+			c->serve.db_path = arg;
+			break;
+		case OPT_TOKEN_FILE:
+			c->serve.token_file = arg;
+			break;
+		case OPT_ALLOW_PRIVATE:
+			c->serve.policy.allow_private = true;
+			break;
+		case OPT_PORTS: {
+			struct serve_policy *p = &c->serve.policy;
+			p->nports = 0;
+			char buf[128];
+			if (strlen(arg) >= sizeof(buf))
+				BAD("--ports takes a list like 25,465,587");
+			memcpy(buf, arg, strlen(arg) + 1);
+			for (char *tok = buf, *next; tok; tok = next) {
+				next = strchr(tok, ',');
+				if (next)
+					*next++ = '\0';
+				if (p->nports == REQUEST_MAX_PORTS ||
+				    target_parse_port(tok,
+						      &p->ports[p->nports]) < 0)
+					BAD("--ports takes up to %d ports like "
+					    "25,465,587", REQUEST_MAX_PORTS);
+				p->nports++;
+			}
+			break;
+		}
+		case OPT_MAX_CHECKS:
+			if (small_int(arg, 1, 256, &c->serve.max_checks) < 0)
+				BAD("--max-checks takes a number from 1 to 256");
+			break;
+		case OPT_QUEUE:
+			if (small_int(arg, 0, 10000, &c->serve.max_queue) < 0)
+				BAD("--queue takes a number from 0 to 10000");
+			break;
+		case OPT_ALLOWED_HOST:
+			if (c->serve.nhosts == SERVE_MAX_HOSTS)
+				BAD("--allowed-host: at most %d", SERVE_MAX_HOSTS);
+			if (!smtp_valid_hostname(arg) && !valid_literal(arg) &&
+			    strcmp(arg, "localhost") != 0)
+				BAD("--allowed-host takes a host name, not "
+				    "'%.60s'", arg);
+			c->serve.hosts[c->serve.nhosts++] = arg;
+			break;
+		case OPT_TRUSTED_PROXY: {
+			unsigned char buf[16];
+			if (inet_pton(AF_INET, arg, buf) != 1 &&
+			    inet_pton(AF_INET6, arg, buf) != 1)
+				BAD("--trusted-proxy takes an IP address");
+			c->serve.trusted_proxy = arg;
+			break;
+		}
+		case OPT_PUBLIC_URL:
+			if (strncmp(arg, "http://", 7) != 0 &&
+			    strncmp(arg, "https://", 8) != 0)
+				BAD("--public-url takes an http:// or https:// "
+				    "URL");
+			c->serve.public_url = arg;
+			break;
+		case OPT_MIN_INTERVAL: {
+			int ms;
+			if (seconds_ms(arg, 86400 * 366, &ms) < 0)
+				BAD("--min-interval takes seconds");
+			c->serve.policy.min_interval_s = (ms + 999) / 1000;
+			break;
+		}
+		case OPT_LIMIT:
+			if (small_int(arg, 1, 100000, &c->limit) < 0)
+				BAD("--limit takes a number from 1 to 100000");
+			break;
 		case 'v':
 			c->verbose = true;
 			c->scan.verbose = true;
@@ -688,6 +871,13 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 		BAD("check needs at least one TARGET (host, IP or host:port)");
 	if (c->cmd == CLI_TESTS && c->ntargets > 0)
 		BAD("tests takes no targets");
+	if (c->cmd == CLI_CONFIG_CHECK && c->ntargets > 0)
+		BAD("config-check takes no targets (use --postfix or --exim)");
+	if (c->cmd == CLI_CONFIG_CHECK && c->format && strcmp(c->format, "nagios") == 0)
+		BAD("config-check --format takes text or json");
+	if (c->cmd != CLI_CONFIG_CHECK &&
+	    (c->postfix_conf || c->exim_conf || c->client))
+		BAD("--postfix, --exim and --client belong to config-check");
 	if (scan_opt && c->cmd != CLI_SCAN)
 		BAD("that option is for scan only (try 'relayprobe --help')");
 	if (c->cmd == CLI_SCAN) {
@@ -717,6 +907,18 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t errlen)
 	    (!c->cfg.confirm_domain || !c->cfg.receiver || c->ntargets))
 		BAD("receive needs --receiver ADDR:PORT and --confirm-domain "
 		    "DOMAIN, and no targets");
+	if (c->cmd == CLI_SERVE && c->ntargets)
+		BAD("serve takes no targets (they come from the web)");
+	if (c->cmd == CLI_HISTORY && c->ntargets != 1)
+		BAD("history needs exactly one TARGET");
+	if (c->cmd == CLI_SERVE && !listen_given) {
+		c->serve.listen = "127.0.0.1:8025";
+		parse_listen(c->serve.listen, &c->serve.listen_ss,
+			     &c->serve.listen_len);
+	}
+	if (c->cmd == CLI_SERVE && (c->cfg.confirm || c->cfg.send_to))
+		BAD("serve does not send probes through DATA: no --confirm or "
+		    "--send-to");
 	if (c->cmd == CLI_MX && c->ntargets == 0)
 		BAD("mx needs at least one DOMAIN");
 	if (c->cmd == CLI_BLOCKLIST && c->ntargets == 0)

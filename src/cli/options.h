@@ -14,6 +14,7 @@
 
 #include "check/config.h"
 #include "scan/scan.h"
+#include "serve/serve.h"
 
 enum cli_command {
 	CLI_HELP,
@@ -23,7 +24,10 @@ enum cli_command {
 	CLI_MX,
 	CLI_BLOCKLIST,
 	CLI_RECEIVE,
+	CLI_CONFIG_CHECK,
 	CLI_SCAN,
+	CLI_SERVE,
+	CLI_HISTORY,
 };
 
 enum cli_color { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
@@ -40,7 +44,13 @@ struct cli {
 	size_t ntargets;
 	char *resolvers; /* owned */
 	int duration_s;  /* receive --duration */
+	/* config-check */
+	const char *postfix_conf; /* --postfix DIR|FILE|- */
+	const char *exim_conf;    /* --exim FILE|- */
+	const char *client;       /* --client ADDR */
 	struct scan_options scan; /* scan */
+	struct serve_options serve; /* serve (and history: --db) */
+	int limit;       /* history --limit */
 };
 
 /* Returns 0, or -1 with a one-line message in err. */

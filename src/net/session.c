@@ -38,10 +38,26 @@ struct session {
 	struct tls_cert_facts facts;
 	struct timespec t0;
 	long t_connected, t_greeting, t_ready;
+	long t_tls_start, tls_ms; /* the last handshake: start, duration */
 };
 
-/* How long the injection probe listens after the handshake. */
+/* How long the injection probe listens after the handshake: at least
+ * this, and at least twice as long as the handshake took. A vulnerable
+ * server answers the NOOP right after its handshake, but a slow peer (or
+ * we, slowed by load or valgrind) can take longer than a fixed second to
+ * get it to us: then the answer would be read as the EHLO's and the
+ * server wrongly called safe. Never longer than the command timeout. */
 #define INJECT_WAIT_MS 1000
+
+static int inject_wait_ms(const struct session *s)
+{
+	long ms = INJECT_WAIT_MS;
+	if (s->tls_ms > ms / 2)
+		ms = 2 * s->tls_ms;
+	if (ms > s->cfg.timeouts.command_ms)
+		ms = s->cfg.timeouts.command_ms;
+	return (int)ms;
+}
 
 static long since(const struct session *s)
 {
@@ -61,7 +77,7 @@ static void arm_timer(struct session *s)
 	else if (s->tls_handshaking)
 		ms = s->cfg.timeouts.tls_ms;
 	else if (smtp_client_state(s->client) == SMTP_ST_INJECT_WAIT)
-		ms = INJECT_WAIT_MS;
+		ms = inject_wait_ms(s);
 	else if (!smtp_client_waiting(s->client)) {
 		evtimer_del(s->timer);
 		return;
@@ -170,6 +186,7 @@ static bool wrap_tls(struct session *s, enum bufferevent_ssl_state st)
 	bufferevent_setwatermark(f, EV_READ, 0, READ_HIGH_WATER);
 	bufferevent_enable(f, EV_READ | EV_WRITE);
 	s->tls_handshaking = true;
+	s->t_tls_start = since(s);
 	arm_timer(s);
 	return true;
 }
@@ -259,6 +276,7 @@ static void bev_event(struct bufferevent *bev, short what, void *arg)
 		}
 		if (s->tls_handshaking) {
 			s->tls_handshaking = false;
+			s->tls_ms = since(s) - s->t_tls_start;
 			record_tls(s);
 			if (s->cfg.smtp.tls == SMTP_TLS_IMPLICIT &&
 			    smtp_client_state(s->client) == SMTP_ST_GREETING) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/util.h"
 #include "smtp/ehlo.h"
 
 int target_parse_port(const char *s, uint16_t *out)
@@ -24,9 +25,15 @@ int target_parse_port(const char *s, uint16_t *out)
 	return 0;
 }
 
+/* The input is quoted escaped: a target comes from a command line, a file
+ * or an API request, and a newline or an escape sequence in it must not
+ * reach the terminal or a log raw. At most 80 input bytes are shown. */
 static int fail(char *err, size_t errlen, const char *in, const char *why)
 {
-	snprintf(err, errlen, "invalid target '%.80s': %s", in, why);
+	char shown[4 * 80 + 1];
+	size_t n = strnlen(in, 80);
+	rp_escape(in, n, shown, sizeof(shown));
+	snprintf(err, errlen, "invalid target '%s': %s", shown, why);
 	return -1;
 }
 

@@ -155,7 +155,9 @@ void classify_reply(const struct smtp_reply *r, bool at_mail,
 		}
 	}
 	bool temp = r->code < 500;
-	if (any(t, grey_words)) {
+	/* Greylisting is a temporary refusal: a 5xx that mentions it ("not
+	 * greylisting, relay denied") is permanent and classified below. */
+	if (temp && any(t, grey_words)) {
 		out->outcome = OUT_DEFERRED;
 		out->reason = R_GREYLISTED;
 		goto done;

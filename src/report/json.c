@@ -318,18 +318,39 @@ json_t *report_target_json(const struct check_result *r, bool verbose)
 	return target_json(r, verbose);
 }
 
+/* The document of one target without version and exit code. */
+static json_t *single_json(const struct check_result *r, bool verbose)
+{
+	json_t *doc = json_object();
+	json_t *t = target_json(r, verbose);
+	if (doc && t) {
+		json_object_set_new(doc, "schema", jstr("relayprobe/1"));
+		json_object_update(doc, t);
+	} else {
+		json_decref(doc);
+		doc = NULL;
+	}
+	json_decref(t);
+	return doc;
+}
+
+json_t *report_result_json(const struct check_result *r)
+{
+	json_t *doc = single_json(r, true);
+	if (!doc)
+		return NULL;
+	json_object_set_new(doc, "version", jstr(RELAYPROBE_VERSION));
+	json_object_set_new(doc, "exit_code",
+			    json_integer(verdict_exit_code(r->verdict)));
+	return doc;
+}
+
 static int render(FILE *out, struct check_result *const *results, size_t n,
 		  enum verdict overall, const struct report_options *opt)
 {
 	json_t *doc;
 	if (n == 1) {
-		doc = json_object();
-		json_t *t = target_json(results[0], opt->verbose);
-		if (doc && t) {
-			json_object_set_new(doc, "schema", jstr("relayprobe/1"));
-			json_object_update(doc, t);
-		}
-		json_decref(t);
+		doc = single_json(results[0], opt->verbose);
 	} else {
 		doc = json_object();
 		json_t *a = json_array();

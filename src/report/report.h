@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "check/result.h"
 
 struct report_options {
@@ -37,8 +39,11 @@ void report_blocklist_line(FILE *out, const struct bl_entry *e,
 /* One target as the JSON object `check --json` prints (without the
  * document's schema/version/exit_code); scan writes it as a JSONL line.
  * A new reference (jansson), NULL on no memory. */
-struct json_t;
-struct json_t *report_target_json(const struct check_result *r, bool verbose);
+json_t *report_target_json(const struct check_result *r, bool verbose);
+/* The JSON document of one target's result, exactly as `check --json`
+ * prints it for one target (schema relayprobe/1; serve stores and serves
+ * it). The caller owns it; NULL when out of memory. */
+json_t *report_result_json(const struct check_result *r);
 
 extern const struct report_ops report_text;
 extern const struct report_ops report_json;

@@ -66,7 +66,12 @@ RP2=$(pf_free_port)
 "$RELAYPROBE" receive --json --receiver "127.0.0.1:$RP2" --confirm-domain confirm.test --duration 8 \
   >"$RP_OUT/recv.jsonl" 2>"$RP_OUT/recv.err" &
 rpid=$!
-sleep 0.5
+# Wait until it listens (not a fixed sleep: under valgrind it starts slowly).
+# ss, not a test connection: every connection counts against its rate limit.
+for _ in $(seq 200); do
+  [ -n "$(ss -Hltn "sport = :$RP2" 2>/dev/null)" ] && break
+  sleep 0.05
+done
 python3 - "$RP2" >"$RP_OUT/attack.txt" 2>&1 <<'PY'
 import socket, sys, time
 port = int(sys.argv[1])

@@ -98,6 +98,16 @@ jq_is dom '.servers[] | select(.address == "127.0.0.11") | .reputation.score' 10
 jq_is dom '.servers[] | select(.address == "::1") | [.ptr[0], (.fcrdns | tostring)] | join(" ")' 'mx2.relaytarget.test true'
 jq_is dom '.mx.hosts | length' 3
 
+# No reverse DNS: 127.0.0.15 has no PTR (NXDOMAIN in the test zone), a
+# real Postfix listens there: the no-ptr finding; 127.0.0.11 has one: none.
+pf_start noptr 127.0.0.15 "$P" 'mynetworks = 127.0.0.99/32' || exit 1
+rp_check noptr -p "$P" --resolver "$R" --dns-private --no-blocklists --only T02 127.0.0.15
+jq_is noptr '.servers[0] | [.dns_checked, (.ptr | length), .ptr_status] | map(tostring) | join(" ")' 'true 0 nxdomain'
+jq_is noptr '.servers[0].findings[] | select(.id == "no-ptr") | [.severity, .title, .evidence] | join("|")' \
+  'warning|No reverse DNS|127.0.0.15 has no reverse DNS (PTR nxdomain): receivers distrust mail from it'
+jq_is noptr '[.servers[0].findings[].id] | index("fcrdns-failed")' null
+jq_is dom '[.servers[] | select(.address == "127.0.0.11") | .findings[].id] | index("no-ptr")' null
+
 # Without --dns-private, loopback addresses get no DNS lookups (and say so).
 rp_check dom_nodns -p "$P" --resolver "$R" --zones "$Z" --only T02 relaytarget.test
 jq_is dom_nodns '[.servers[].dns_checked] | any' false

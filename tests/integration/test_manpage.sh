@@ -124,6 +124,8 @@ dead=127.0.0.1:$(pf_free_port)
   "$RELAYPROBE" blocklist --json --resolver "$dead" 127.0.0.2 example.com
   "$RELAYPROBE" receive --json --receiver "127.0.0.1:$(pf_free_port)" \
     --confirm-domain probe.invalid --duration 1
+  printf 'mynetworks = 0.0.0.0/0\n' >"$RP_OUT/docs-main.cf"
+  "$RELAYPROBE" config-check --json --postfix "$RP_OUT/docs-main.cf"
 } >"$RP_OUT/docs.json" 2>"$RP_OUT/docs.err"
 mapfile -t keys < <(jq -r '[paths | .[] | strings] | .[]' "$RP_OUT/docs.json" | sort -u)
 missing=()

@@ -60,13 +60,20 @@ for f in ./usr/bin/relayprobe ./usr/share/man/man1/relayprobe.1.gz \
     ./usr/share/bash-completion/completions/relayprobe \
     ./usr/share/zsh/vendor-completions/_relayprobe \
     ./usr/share/relayprobe/zones.conf ./usr/share/doc/relayprobe/copyright \
-    ./usr/share/doc/relayprobe/changelog.Debian.gz; do
+    ./usr/share/doc/relayprobe/changelog.Debian.gz \
+    ./lib/systemd/system/relayprobe-serve.service \
+    ./lib/systemd/system/relayprobe-scan.service \
+    ./lib/systemd/system/relayprobe-scan.timer ./etc/default/relayprobe; do
   ok "package contains $f" grep -qxF -- "$f" <<<"$contents"
 done
 depends=$(dpkg-deb -f "$deb" Depends)
 ok "Depends comes from the shared libraries (libc6, libssl3, libevent): $depends" \
   bash -c '[[ $1 == *libc6* && $1 == *libssl* && $1 == *libevent* && $1 != *"\${"* ]]' _ "$depends"
 ok "package version is $version" test "$(dpkg-deb -f "$deb" Version)" = "$version"
+ok "/etc/default/relayprobe is a conffile" \
+  bash -c 'dpkg-deb -e "$1" "$2/ctrl" && grep -qx /etc/default/relayprobe "$2/ctrl/conffiles"' _ "$deb" "$work"
+ok "the units point at the packaged binary" \
+  bash -c 'dpkg-deb --fsys-tarfile "$1" | tar -xOf - ./lib/systemd/system/relayprobe-serve.service | grep -q "^ExecStart=/usr/bin/relayprobe serve "' _ "$deb"
 
 if command -v lintian >/dev/null; then
   l0=$SECONDS

@@ -88,6 +88,11 @@ static void deferred(void **state)
 	rcpt("451 Temporary local problem - please try later", OUT_DEFERRED,
 	     R_TEMPORARY);
 	rcpt("452 4.5.3 Too many recipients", OUT_DEFERRED, R_TEMPORARY);
+	/* A 5xx is never a delay, whatever its text says about greylisting
+	 * (fuzz/corpus/classify/crash-greylist-5xx, found by fuzzing). */
+	rcpt("550 5.7.1 Relay access denied (greylisting is not the reason)",
+	     OUT_REJECTED, R_RELAY_DENIED);
+	rcpt("554 graylist policy refusal", OUT_REJECTED, R_POLICY);
 	rcpt("421 4.7.0 mx.example.com Error: too many errors", OUT_DEFERRED,
 	     R_TEMPORARY);
 }

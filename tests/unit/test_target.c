@@ -157,6 +157,28 @@ static void parse_port(void **state)
 	assert_int_equal(p, 7); /* untouched on failure */
 }
 
+/* The refused input is quoted escaped: no newline or terminal escape
+ * sequence gets through (fuzz/corpus/target/crash-escape-in-error and
+ * crash-newline-in-error, found by fuzzing). */
+static void error_escapes_input(void **state)
+{
+	(void)state;
+	struct target t;
+	char err[256];
+	assert_int_equal(target_parse("\x1b[2J\x1b]0;pwned\a evil.example", 25,
+				      &t, err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "invalid target "
+				 "'\\x1b[2J\\x1b]0;pwned\\x07 evil.example': "
+				 "contains spaces or control characters");
+	assert_int_equal(target_parse(":1]x+\nx", 25, &t, err, sizeof(err)),
+			 -1);
+	assert_null(strchr(err, '\n'));
+	assert_non_null(strstr(err, "\\x0a"));
+	for (const char *p = err; *p; p++)
+		assert_true(*p >= 0x20 && *p < 0x7f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +189,7 @@ int main(void)
 	    cmocka_unit_test(errors),
 	    cmocka_unit_test(too_long),
 	    cmocka_unit_test(parse_port),
+	    cmocka_unit_test(error_escapes_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
