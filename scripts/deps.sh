@@ -10,6 +10,8 @@ PACKAGES=(
   # tests
   libcmocka-dev postfix jq openssl python3 iproute2 procps
   nsd rbldnsd unbound dnsutils
+  # peak memory in test_scan (/usr/bin/time) and the benchmarks' arithmetic
+  time bc
   # SASL in the Postfix test instances: saslpasswd2, PLAIN/LOGIN/CRAM-MD5
   sasl2-bin libsasl2-modules
   # packaging (debian/, tests/integration/test_package.sh) and the man page

@@ -15,6 +15,9 @@ struct gate_addr {
 	struct gate_addr *next; /* hash chain */
 	unsigned char key[KEY_LEN];
 	size_t open;
+	long long hold_until;   /* ms (monotonic): no new session before */
+	struct gate_addr *hnext; /* in the list of held addresses */
+	bool held;
 	struct gate_waiter *head, *tail;
 };
 
@@ -28,8 +31,16 @@ struct conn_gate {
 	struct gate_waiter *head, *tail; /* waiting for total or rate */
 	struct event *pump;
 	struct event *tick;
+	struct gate_addr *held; /* addresses on hold after a 421 */
 	struct gate_stats st;
 };
+
+static long long now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 static void make_key(const struct sockaddr_storage *ss, unsigned char *k)
 {
@@ -140,7 +151,7 @@ static size_t capacity(const struct conn_gate *g)
 
 static void arm_tick(struct conn_gate *g)
 {
-	if (!g->head || evtimer_pending(g->tick, NULL))
+	if ((!g->head && !g->held) || evtimer_pending(g->tick, NULL))
 		return;
 	long us = RECHECK_MS * 1000L;
 	if (g->rate > 0 && g->tokens < 1) {
@@ -153,9 +164,39 @@ static void arm_tick(struct conn_gate *g)
 }
 
 /* Wakes as many waiters as there are free slots; each asks again. */
+/* Ends the holds that are over: their waiters go first. An address left
+ * with no session, no waiter and no hold is forgotten. */
+static void end_holds(struct conn_gate *g)
+{
+	long long now = now_ms();
+	struct gate_addr **p = &g->held;
+	while (*p) {
+		struct gate_addr *a = *p;
+		if (a->hold_until > now) {
+			p = &a->hnext;
+			continue;
+		}
+		*p = a->hnext;
+		a->held = false;
+		a->hnext = NULL;
+		while (a->tail)
+			push_front(g, a->tail);
+		if (a->open == 0) {
+			unsigned char k[KEY_LEN];
+			memcpy(k, a->key, KEY_LEN);
+			struct gate_addr **slot = find(g, k);
+			if (*slot == a)
+				*slot = a->next;
+			free(a);
+		}
+	}
+}
+
 static void on_pump(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn_gate *g = arg;
+	if (g->held)
+		end_holds(g);
 	refill(g);
 	size_t n = capacity(g);
 	while (n-- > 0 && g->head) {
@@ -233,8 +274,10 @@ bool gate_acquire(struct conn_gate *g, const struct sockaddr_storage *addr,
 	make_key(addr, k);
 	struct gate_addr **slot = find(g, k);
 	struct gate_addr *a = *slot;
-	if (a && a->open >= g->per_address) {
+	if (a && (a->open >= g->per_address ||
+		  (a->held && a->hold_until > now_ms()))) {
 		push_back(g, a, w);
+		arm_tick(g);
 		return false;
 	}
 	refill(g);
@@ -283,14 +326,39 @@ void gate_release(struct conn_gate *g, const struct sockaddr_storage *addr)
 		return; /* not ours: nothing to give back */
 	a->open--;
 	g->st.open--;
-	/* Those waiting for this address go first when the pump runs. */
-	while (a->tail)
+	/* Those waiting for this address go first when the pump runs
+	 * (after its hold, if it is on one). */
+	while (!a->held && a->tail)
 		push_front(g, a->tail);
-	if (a->open == 0) {
+	if (a->open == 0 && !a->held) {
 		*slot = a->next;
 		free(a);
 	}
 	kick(g);
+}
+
+void gate_hold(struct conn_gate *g, const struct sockaddr_storage *addr,
+	       long ms)
+{
+	unsigned char k[KEY_LEN];
+	make_key(addr, k);
+	struct gate_addr **slot = find(g, k);
+	struct gate_addr *a = *slot;
+	if (!a) {
+		if (!(a = calloc(1, sizeof(*a))))
+			return; /* no memory to remember it: the check backs off */
+		memcpy(a->key, k, KEY_LEN);
+		*slot = a;
+	}
+	long long until = now_ms() + (ms > 0 ? ms : 0);
+	if (until > a->hold_until)
+		a->hold_until = until;
+	if (!a->held) {
+		a->held = true;
+		a->hnext = g->held;
+		g->held = a;
+	}
+	arm_tick(g);
 }
 
 void gate_cancel(struct conn_gate *g, struct gate_waiter *w)

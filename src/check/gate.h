@@ -52,6 +52,10 @@ void gate_free(struct conn_gate *g);
 bool gate_acquire(struct conn_gate *g, const struct sockaddr_storage *addr,
 		  struct gate_waiter *w);
 void gate_release(struct conn_gate *g, const struct sockaddr_storage *addr);
+/* A 421 from addr: no new session to that address (whatever the check)
+ * for ms; those asking meanwhile wait and are woken after. */
+void gate_hold(struct conn_gate *g, const struct sockaddr_storage *addr,
+	       long ms);
 /* Takes w out of any queue (no wake will follow). */
 void gate_cancel(struct conn_gate *g, struct gate_waiter *w);
 void gate_stats(const struct conn_gate *g, struct gate_stats *out);

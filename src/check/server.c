@@ -899,6 +899,9 @@ static void sl_closed(void *arg, enum smtp_failure f, const char *why)
 	if (f == SMTP_FAIL_CLOSING) {
 		sc->closings++;
 		sc->backing_off = true;
+		/* The server is busy for every check, not just this one. */
+		if (sc->cfg->gate)
+			gate_hold(sc->cfg->gate, &sc->addr, sc->cfg->backoff_ms);
 		struct timeval tv = {sc->cfg->backoff_ms / 1000,
 				     (sc->cfg->backoff_ms % 1000) * 1000};
 		evtimer_add(sc->delay, &tv);
@@ -1161,8 +1164,15 @@ static void finalize(struct server_check *sc)
 	} else {
 		/* With --confirm the verdict waits for the receiver:
 		 * check/check.c calls server_result_decide after the wait. */
-		if (!sc->cfg->confirm)
+		if (sc->cfg->no_relay) {
+			/* scan --checks without relay: no verdict to decide. */
+			res->verdict = V_INCONCLUSIVE;
+			free(res->verdict_reason);
+			res->verdict_reason = rp_strdup(
+			    "the relay test was not run (--checks without relay)");
+		} else if (!sc->cfg->confirm) {
 			server_result_decide(res, false);
+		}
 		if (sc->cfg->send_to)
 			send_to_note(res);
 		if (sc->tls_needed || sc->tls_broken)

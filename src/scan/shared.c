@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "scan/status.h"
 
 #define BUCKETS 4096
@@ -300,7 +301,7 @@ size_t shared_finish(struct shared_cache *c, json_t *line,
 			e->done = true;
 			e->server = json_dumps(json_array_get(servers, i),
 					       JSON_COMPACT | JSON_PRESERVE_ORDER);
-			e->owner = strdup(r->target ? r->target : "");
+			e->owner = rp_strdup(r->target ? r->target : "");
 			e->v = s->verdict;
 			e->st = h->st[i];
 			lru_append(c, e);
