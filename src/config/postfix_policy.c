@@ -146,7 +146,9 @@ static int split_list(const char *s, struct items *it)
 {
 	it->v = NULL;
 	it->n = 0;
-	size_t i = 0;
+	size_t i = 0, cap = 0;
+	if (!s) /* an unset parameter is an empty list */
+		return 0;
 	while (s[i]) {
 		while (s[i] && (isspace((unsigned char)s[i]) || s[i] == ','))
 			i++;
@@ -164,11 +166,15 @@ static int split_list(const char *s, struct items *it)
 		}
 		if (it->n >= 100000)
 			return -1;
-		char **v = realloc(it->v, (it->n + 1) * sizeof(*v));
-		if (!v)
-			return -1;
-		it->v = v;
-		if (!(v[it->n] = rp_strndup(s + st, i - st)))
+		if (it->n == cap) { /* geometric: long lists stay linear */
+			size_t nc = cap ? cap * 2 : 8;
+			char **v = realloc(it->v, nc * sizeof(*v));
+			if (!v)
+				return -1;
+			it->v = v;
+			cap = nc;
+		}
+		if (!(it->v[it->n] = rp_strndup(s + st, i - st)))
 			return -1;
 		it->n++;
 	}
