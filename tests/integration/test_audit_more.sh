@@ -101,6 +101,7 @@ finding exleaky vrfy-enabled
 finding exleaky expn-enabled
 jq_is exleaky '.servers[0].audit.expn_postmaster' '250 <postmaster@relaytarget.test>'
 banner_fix=$(fix_of exleaky version-disclosed)
+# shellcheck disable=SC2016 # Exim's own $variable, literally
 ok "Exim version advice: $banner_fix" test "$banner_fix" = 'smtp_banner = $smtp_active_hostname ESMTP'
 ok "Exim VRFY advice" test "$(fix_of exleaky vrfy-enabled)" = 'leave acl_smtp_vrfy unset (the default denies)'
 ok "Exim EXPN advice" test "$(fix_of exleaky expn-enabled)" = 'leave acl_smtp_expn unset (the default denies)'
