@@ -92,6 +92,9 @@ jq_is dom '.servers[] | select(.address == "127.0.0.12") | .target_domain + " " 
 jq_is dom '.servers[] | select(.address == "127.0.0.11") | [.ptr[0], (.fcrdns | tostring), (.banner_matches_ptr | tostring)] | join(" ")' 'mx1.relaytarget.test true true'
 jq_is dom '.servers[] | select(.address == "127.0.0.12") | .banner_matches_ptr' false
 jq_is dom '[.servers[] | select(.address == "127.0.0.12") | .findings[].id] | (index("blocklisted") != null and index("banner-ptr-mismatch") != null)' true
+# Zones that fail their self-test or answer error codes become findings
+# too: ignored, never read as a listing.
+jq_is dom '[.servers[] | select(.address == "127.0.0.12") | .findings[] | select(.id == "blocklist-unusable") | .evidence | test("errors.test|world.test|broken.test")] | (length > 0 and all)' true
 jq_is dom '.servers[] | select(.address == "127.0.0.12") | .reputation.score < 100' true
 jq_is dom '.servers[] | select(.address == "127.0.0.12") | [.reputation.deductions[].reason] | map(select(test("bl.test"))) | length' 1
 jq_is dom '.servers[] | select(.address == "127.0.0.11") | .reputation.score' 100
