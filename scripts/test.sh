@@ -20,7 +20,9 @@ run() {
   echo "== build $dir"
   scripts/build.sh "$dir" "$@"
   echo "== test $dir"
-  (cd "$dir" && ctest --output-on-failure --timeout 300) || status=1
+  # Two tests at a time (RP_TEST_JOBS): the integration tests mostly wait
+  # on servers, and each picks its own ports and loopback addresses.
+  (cd "$dir" && ctest --output-on-failure --timeout 300 -j "${RP_TEST_JOBS:-2}") || status=1
 }
 run build
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
