@@ -15,6 +15,7 @@
 #include "config/postfix_conf.h"
 #include "config/postfix_policy.h"
 #include "core/util.h"
+#include "report/report.h"
 
 #define EXIT_BAD_INPUT 3
 
@@ -289,20 +290,7 @@ static void text_report(FILE *out, const struct cfg_report *r, bool color)
 		fputs("  No findings.\n", out);
 }
 
-static json_t *jstr(const char *s)
-{
-	if (!s)
-		return json_null();
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	char *e = rp_escape_dup(s, strlen(s));
-	j = json_string(e ? e : "");
-	free(e);
-	return j;
-}
-
-static json_t *report_json(const struct cfg_report *r)
+static json_t *cfg_report_json(const struct cfg_report *r)
 {
 	json_t *fa = json_array();
 	for (size_t i = 0; fa && i < r->n; i++) {
@@ -322,17 +310,17 @@ static json_t *report_json(const struct cfg_report *r)
 			json_decref(t);
 			continue;
 		}
-		json_object_set_new(o, "id", jstr(f->id));
-		json_object_set_new(o, "severity", jstr(severity_name(f->sev)));
-		json_object_set_new(o, "title", jstr(cfg_title(f->id)));
-		json_object_set_new(o, "message", jstr(f->message));
-		json_object_set_new(o, "evidence", jstr(f->evidence));
-		json_object_set_new(o, "remediation", jstr(f->fix));
-		json_object_set_new(o, "file", jstr(f->file));
+		json_object_set_new(o, "id", report_json_str(f->id));
+		json_object_set_new(o, "severity", report_json_str(severity_name(f->sev)));
+		json_object_set_new(o, "title", report_json_str(cfg_title(f->id)));
+		json_object_set_new(o, "message", report_json_str(f->message));
+		json_object_set_new(o, "evidence", report_json_str(f->evidence));
+		json_object_set_new(o, "remediation", report_json_str(f->fix));
+		json_object_set_new(o, "file", report_json_str(f->file));
 		json_object_set_new(o, "line", json_integer(f->line));
-		json_object_set_new(o, "service", jstr(f->service));
+		json_object_set_new(o, "service", report_json_str(f->service));
 		json_object_set_new(o, "relay",
-				    jstr(f->effect == CFG_RELAYS ? "yes"
+				    report_json_str(f->effect == CFG_RELAYS ? "yes"
 					 : f->effect == CFG_MAY_RELAY ? "maybe"
 								      : "no"));
 		json_object_set_new(o, "techniques", t);
@@ -341,12 +329,12 @@ static json_t *report_json(const struct cfg_report *r)
 	json_t *sa = json_array();
 	for (size_t i = 0; sa && i < r->nsvc; i++)
 		json_array_append_new(sa, json_pack("{s:o, s:s}", "service",
-						    jstr(r->svc[i].name), "verdict",
+						    report_json_str(r->svc[i].name), "verdict",
 						    verdict_name(r->svc[i].verdict)));
 	return json_pack("{s:s, s:o, s:s, s:o, s:o, s:o}", "mta", r->mta,
-			 "files", jstr(r->files), "verdict",
+			 "files", report_json_str(r->files), "verdict",
 			 verdict_name(r->verdict), "verdict_reason",
-			 jstr(r->verdict_reason), "services",
+			 report_json_str(r->verdict_reason), "services",
 			 sa ? sa : json_array(), "findings",
 			 fa ? fa : json_array());
 }
@@ -416,7 +404,7 @@ int configcheck_run(const struct configcheck_opts *o, FILE *out, FILE *err_out)
 		if (o->json) {
 			json_t *ca = json_array();
 			for (size_t i = 0; ca && i < n; i++)
-				json_array_append_new(ca, report_json(&reps[i]));
+				json_array_append_new(ca, cfg_report_json(&reps[i]));
 			json_t *doc = json_pack(
 			    "{s:s, s:s, s:s, s:o, s:s, s:i}", "schema",
 			    "relayprobe/1", "command", "config-check", "verdict",

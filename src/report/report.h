@@ -45,6 +45,10 @@ json_t *report_target_json(const struct check_result *r, bool verbose);
  * it). The caller owns it; NULL when out of memory. */
 json_t *report_result_json(const struct check_result *r);
 
+/* A JSON string (or null) from text that may not be valid UTF-8: such
+ * text is escaped first. Shared by every JSON writer (check, config-check). */
+json_t *report_json_str(const char *s);
+
 extern const struct report_ops report_text;
 extern const struct report_ops report_json;
 extern const struct report_ops report_nagios;
