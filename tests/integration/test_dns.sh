@@ -110,6 +110,13 @@ jq_is noptr '.servers[0].findings[] | select(.id == "no-ptr") | [.severity, .tit
   'warning|No reverse DNS|127.0.0.15 has no reverse DNS (PTR nxdomain): receivers distrust mail from it'
 jq_is noptr '[.servers[0].findings[].id] | index("fcrdns-failed")' null
 jq_is dom '[.servers[] | select(.address == "127.0.0.11") | .findings[].id] | index("no-ptr")' null
+# A blocklist whose server never answers (lame.test) fails its own
+# self-test: unusable, a finding of its own, never a listing and never
+# "not listed".
+printf '[lame.test]\nkind = ip\nweight = 10\ncode 127.0.0.2 = listed\n' >"$RP_OUT/lame-zones.conf"
+rp_check lamebl -p "$P" --resolver "$R" --zones "$RP_OUT/lame-zones.conf" --dns-private --only T02 127.0.0.11
+jq_is lamebl '[.servers[0].findings[].id] | map(select(startswith("blocklist"))) | join(",")' blocklist-unusable
+jq_is lamebl '.servers[0].blocklists[0] | [.status, (.reason | test("self-test"))] | map(tostring) | join(" ")' 'unusable true'
 
 # Without --dns-private, loopback addresses get no DNS lookups (and say so).
 rp_check dom_nodns -p "$P" --resolver "$R" --zones "$Z" --only T02 relaytarget.test
