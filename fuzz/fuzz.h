@@ -116,4 +116,34 @@ static inline bool fz_printable(const char *s)
 	return true;
 }
 
+/* An input cut into up to three files at 0xff bytes (the configuration
+ * targets: main file, second file, an included file or table). Parts that
+ * are not there are NULL. */
+struct fz_parts {
+	const char *p[3];
+	size_t n[3];
+};
+
+static inline void fz_split3(const uint8_t *data, size_t size,
+			     struct fz_parts *pt)
+{
+	const char *s = (const char *)data;
+	size_t rest = size;
+	for (int i = 0; i < 3; i++) {
+		pt->p[i] = NULL;
+		pt->n[i] = 0;
+	}
+	for (int i = 0; i < 3 && s; i++) {
+		const char *ff = i < 2 ? memchr(s, 0xff, rest) : NULL;
+		pt->p[i] = s;
+		pt->n[i] = ff ? (size_t)(ff - s) : rest;
+		if (ff) {
+			rest -= pt->n[i] + 1;
+			s = ff + 1;
+		} else {
+			s = NULL;
+		}
+	}
+}
+
 #endif

@@ -16,15 +16,10 @@
 #include "config/exim_conf.h"
 #include "config/exim_policy.h"
 
-struct parts {
-	const char *p[3];
-	size_t n[3];
-};
-
 static int inc_read(void *ctx, const char *path, char **buf, size_t *len,
 		    char *err, size_t errlen)
 {
-	const struct parts *pt = ctx;
+	const struct fz_parts *pt = ctx;
 	int k = strcmp(path, "/a") == 0 ? 1 : strcmp(path, "/b") == 0 ? 2 : 0;
 	if (!k || !pt->p[k]) {
 		snprintf(err, errlen, "%s: cannot open", path);
@@ -44,20 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	uint8_t mode = data[0];
-	struct parts pt = {{NULL, NULL, NULL}, {0, 0, 0}};
-	const char *s = (const char *)data + 1;
-	size_t rest = size - 1;
-	for (int i = 0; i < 3 && s; i++) {
-		const char *ff = i < 2 ? memchr(s, 0xff, rest) : NULL;
-		pt.p[i] = s;
-		pt.n[i] = ff ? (size_t)(ff - s) : rest;
-		if (ff) {
-			rest -= pt.n[i] + 1;
-			s = ff + 1;
-		} else {
-			s = NULL;
-		}
-	}
+	struct fz_parts pt;
+	fz_split3(data + 1, size - 1, &pt);
 	struct ex_conf c = {0};
 	struct cfg_io io = {inc_read, &pt};
 	char err[256] = "";

@@ -18,15 +18,10 @@
 #include "config/postfix_conf.h"
 #include "config/postfix_policy.h"
 
-struct parts {
-	const char *p[3];
-	size_t n[3];
-};
-
 static int table_read(void *ctx, const char *path, char **buf, size_t *len,
 		      char *err, size_t errlen)
 {
-	const struct parts *pt = ctx;
+	const struct fz_parts *pt = ctx;
 	(void)path;
 	if (!pt->p[2]) {
 		snprintf(err, errlen, "no such table");
@@ -53,20 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	uint8_t mode = data[0];
-	struct parts pt = {{NULL, NULL, NULL}, {0, 0, 0}};
-	const char *s = (const char *)data + 1;
-	size_t rest = size - 1;
-	for (int i = 0; i < 3 && s; i++) {
-		const char *ff = i < 2 ? memchr(s, 0xff, rest) : NULL;
-		pt.p[i] = s;
-		pt.n[i] = ff ? (size_t)(ff - s) : rest;
-		if (ff) {
-			rest -= pt.n[i] + 1;
-			s = ff + 1;
-		} else {
-			s = NULL;
-		}
-	}
+	struct fz_parts pt;
+	fz_split3(data + 1, size - 1, &pt);
 	struct pf_conf c = {0};
 	char err[256] = "";
 	if (pf_parse_main(&c, pt.p[0], pt.n[0], "main.cf", err, sizeof(err)) < 0) {

@@ -213,6 +213,18 @@ static int read_check(sqlite3_stmt *s, bool with_json, struct store_check *c)
 	return 0;
 }
 
+/* Steps a query that yields at most one check and finalizes it: 0 with
+ * *out filled, 1 when there is no such row, -1 on a database error. */
+static int step_one(sqlite3_stmt *s, bool with_json, struct store_check *out)
+{
+	int rc = sqlite3_step(s);
+	int ret = rc == SQLITE_ROW ? read_check(s, with_json, out)
+		  : rc == SQLITE_DONE ? 1
+				      : -1;
+	sqlite3_finalize(s);
+	return ret;
+}
+
 int store_get_check(struct store *st, const char *id, struct store_check *out)
 {
 	sqlite3_stmt *s;
@@ -223,12 +235,7 @@ int store_get_check(struct store *st, const char *id, struct store_check *out)
 			       -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	int ret = rc == SQLITE_ROW ? read_check(s, true, out)
-		  : rc == SQLITE_DONE ? 1
-				      : -1;
-	sqlite3_finalize(s);
-	return ret;
+	return step_one(s, true, out);
 }
 
 int store_previous(struct store *st, const char *target, int64_t before,
@@ -249,12 +256,7 @@ int store_previous(struct store *st, const char *target, int64_t before,
 	sqlite3_bind_text(s, 1, target, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, before);
 	sqlite3_bind_text(s, 3, not_id ? not_id : "", -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	int ret = rc == SQLITE_ROW ? read_check(s, with_json, out)
-		  : rc == SQLITE_DONE ? 1
-				      : -1;
-	sqlite3_finalize(s);
-	return ret;
+	return step_one(s, with_json, out);
 }
 
 int store_history(struct store *st, const char *target, int limit,
