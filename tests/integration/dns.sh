@@ -57,7 +57,8 @@
 #    0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa  ::1 PTR mx2.relaytarget.test.
 #    bl.test      ip4set: 127.0.0.2 -> A 127.0.0.2, TXT "listed: test point";
 #                 127.0.0.12 -> A 127.0.0.3, TXT "listed for relaying, see
-#                 https://bl.test/127.0.0.12"; 127.0.0.1 NXDOMAIN
+#                 https://bl.test/127.0.0.12"; 127.0.0.15 -> A 127.255.255.254
+#                 (an error code for that address only); 127.0.0.1 NXDOMAIN
 #    bl6.test     ip6trie: ::ffff:7f00:2 and ::1 -> A 127.0.0.2 (+ TXT);
 #                 ::ffff:7f00:1 NXDOMAIN
 #    errors.test  ip4trie: every address -> A 127.255.255.254 (Spamhaus-style

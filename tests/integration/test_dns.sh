@@ -110,6 +110,14 @@ jq_is noptr '.servers[0].findings[] | select(.id == "no-ptr") | [.severity, .tit
   'warning|No reverse DNS|127.0.0.15 has no reverse DNS (PTR nxdomain): receivers distrust mail from it'
 jq_is noptr '[.servers[0].findings[].id] | index("fcrdns-failed")' null
 jq_is dom '[.servers[] | select(.address == "127.0.0.11") | .findings[].id] | index("no-ptr")' null
+# A working list (bl.test passes its self-test) that has no usable answer for
+# this one address (an error code, 127.255.255.254, for 127.0.0.15 only):
+# unknown, the blocklist-unknown finding with the list's reason, never
+# "listed" and never "not listed"; reputation says it could not tell.
+rp_check unknownbl -p "$P" --resolver "$R" --zones "$Z" --dns-private --only T02 127.0.0.15
+jq_is unknownbl '.servers[0].blocklists[] | select(.zone == "bl.test") | [.status, (.reason | test("127.255.255.254"))] | map(tostring) | join(" ")' 'unknown true'
+jq_is unknownbl '[.servers[0].findings[] | select(.id == "blocklist-unknown") | .evidence | test("bl.test")] | (length == 1 and all)' true
+jq_is unknownbl '[.servers[0].findings[].id] | (index("blocklisted") == null)' true
 # A blocklist whose server never answers (lame.test) fails its own
 # self-test: unusable, a finding of its own, never a listing and never
 # "not listed".
