@@ -12,7 +12,8 @@
  * (never a bare CR or LF); the reply count never goes down;
  * start_tls runs only in the TLS handshake state and ready only when
  * ready; transcript lines are escaped; finished transactions come back one
- * at a time.
+ * at a time; after the session ended, at most one unfinished test counts
+ * as under way (those pipelined behind it only waited).
  */
 #include "fuzz.h"
 
@@ -286,9 +287,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		check_state(&r);
 	}
+	/* After the session ended, at most one unfinished test has used an
+	 * attempt: the one the server was on; those pipelined behind it
+	 * only waited. */
+	enum smtp_client_state end = smtp_client_state(r.c);
+	bool ended = end == SMTP_ST_DONE || end == SMTP_ST_FAILED;
+	int under_way = 0;
 	struct smtp_txn *t;
-	while ((t = smtp_client_take_unfinished(r.c)))
+	while ((t = smtp_client_take_unfinished(r.c))) {
+		FZ_CHECK(t->next == NULL);
+		if (t->started && t->cmd == NULL)
+			under_way++;
 		smtp_txn_free(t);
+	}
+	if (ended)
+		FZ_CHECK(under_way <= 1);
 	smtp_client_free(r.c);
 	return 0;
 }

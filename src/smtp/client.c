@@ -20,7 +20,16 @@ enum cmd {
 	CMD_QUIT,
 };
 
-#define MAX_PENDING 8
+/* Replies owed at once. With PIPELINING a session keeps up to
+ * MAX_PENDING / 3 test transactions (MAIL, RCPT, RSET each) in flight. */
+#define MAX_PENDING 32
+
+/* A reply owed: for which command, and for which transaction (NULL for
+ * the greeting, EHLO, STARTTLS, QUIT). */
+struct pend {
+	enum cmd k;
+	struct smtp_txn *t;
+};
 
 struct smtp_client {
 	struct smtp_client_config cfg;
@@ -30,11 +39,21 @@ struct smtp_client {
 	enum smtp_client_state state;
 	struct smtp_reply_parser parser;
 
-	enum cmd pending[MAX_PENDING]; /* replies owed, oldest first */
+	struct pend pending[MAX_PENDING]; /* replies owed, oldest first */
 	size_t npending;
 
 	struct smtp_txn *queue_head, *queue_tail; /* not started */
-	struct smtp_txn *cur;                     /* in flight */
+	/* Started, not yet handed over, oldest first (linked by next). More
+	 * than one only when pipelining. */
+	struct smtp_txn *fly_head, *fly_tail;
+	/* After the session ended: the transaction the server was on (whose
+	 * reply was owed first), or NULL; the others in flight were only
+	 * waiting in the pipeline and have not used an attempt. */
+	struct smtp_txn *under_way;
+	bool under_way_known;
+	/* A refused RSET left the server's state unknown: answers to the
+	 * transactions pipelined behind it are not trusted. */
+	bool tainted;
 
 	struct smtp_reply greeting;
 	struct smtp_reply last;
@@ -123,7 +142,7 @@ struct smtp_client *smtp_client_new(const struct smtp_client_config *cfg,
 	}
 	c->parser.on_line = parser_line;
 	c->parser.on_line_arg = c;
-	c->pending[c->npending++] = CMD_GREETING;
+	c->pending[c->npending++] = (struct pend){CMD_GREETING, NULL};
 	set_state(c, SMTP_ST_GREETING);
 	return c;
 }
@@ -169,6 +188,12 @@ static void finish(struct smtp_client *c, enum smtp_failure f, const char *why)
 	if (over(c))
 		return;
 	set_state(c, f == SMTP_FAIL_NONE ? SMTP_ST_DONE : SMTP_ST_FAILED);
+	if (!c->under_way_known) {
+		c->under_way_known = true;
+		c->under_way = c->npending > 0 && c->pending[0].t
+				   ? c->pending[0].t
+				   : c->fly_head;
+	}
 	c->npending = 0;
 	if (!c->closed_reported) {
 		c->closed_reported = true;
@@ -177,16 +202,15 @@ static void finish(struct smtp_client *c, enum smtp_failure f, const char *why)
 	}
 }
 
-/* Sends one command line and records which reply it is owed. */
-static int send_cmd(struct smtp_client *c, enum cmd k, const char *fmt, ...)
-    RP_PRINTF(3, 4);
-static int send_cmd(struct smtp_client *c, enum cmd k, const char *fmt, ...)
+/* Sends one command line and records which reply it is owed, for which
+ * transaction (t, or NULL). */
+static int send_cmdv(struct smtp_client *c, enum cmd k, struct smtp_txn *t,
+		     const char *fmt, va_list ap) RP_PRINTF(4, 0);
+static int send_cmdv(struct smtp_client *c, enum cmd k, struct smtp_txn *t,
+		     const char *fmt, va_list ap)
 {
 	char line[2048];
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
-	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(line) - 2) {
 		finish(c, SMTP_FAIL_INTERNAL, "command too long");
 		return -1;
@@ -202,7 +226,7 @@ static int send_cmd(struct smtp_client *c, enum cmd k, const char *fmt, ...)
 	}
 	line[n++] = '\r';
 	line[n++] = '\n';
-	c->pending[c->npending++] = k;
+	c->pending[c->npending++] = (struct pend){k, t};
 	if (c->ops.write(c->arg, line, (size_t)n) < 0) {
 		finish(c, SMTP_FAIL_DROPPED, "cannot write to the connection");
 		return -1;
@@ -210,9 +234,34 @@ static int send_cmd(struct smtp_client *c, enum cmd k, const char *fmt, ...)
 	return 0;
 }
 
+static int send_cmd(struct smtp_client *c, enum cmd k, const char *fmt, ...)
+    RP_PRINTF(3, 4);
+static int send_cmd(struct smtp_client *c, enum cmd k, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = send_cmdv(c, k, NULL, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* A command of transaction t. */
+static int send_tcmd(struct smtp_client *c, enum cmd k, struct smtp_txn *t,
+		     const char *fmt, ...) RP_PRINTF(4, 5);
+static int send_tcmd(struct smtp_client *c, enum cmd k, struct smtp_txn *t,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = send_cmdv(c, k, t, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 /* Sends the message dot-stuffed (RFC 5321 §4.5.2), then CRLF.CRLF. The
  * transcript shows a summary, not the body. */
-static void send_message(struct smtp_client *c, const char *msg)
+static void send_message(struct smtp_client *c, struct smtp_txn *t,
+			 const char *msg)
 {
 	size_t len = strlen(msg);
 	size_t cap = len * 2 + 8;
@@ -246,7 +295,7 @@ static void send_message(struct smtp_client *c, const char *msg)
 		c->ops.line(c->arg, 'C', note);
 		c->ops.line(c->arg, 'C', ".");
 	}
-	c->pending[c->npending++] = CMD_EOD;
+	c->pending[c->npending++] = (struct pend){CMD_EOD, t};
 	if (c->ops.write(c->arg, buf, o) < 0)
 		finish(c, SMTP_FAIL_DROPPED, "cannot write to the connection");
 	free(buf);
@@ -269,45 +318,96 @@ static void become_ready(struct smtp_client *c, bool announce)
 		start_next_txn(c);
 }
 
-static void start_next_txn(struct smtp_client *c)
+static bool plain_txn(const struct smtp_txn *t)
 {
-	if (c->state != SMTP_ST_READY || c->cur)
-		return;
-	if (!c->queue_head) {
-		if (c->ops.idle)
-			c->ops.idle(c->arg);
-		return;
-	}
+	return !t->data && !t->cmd;
+}
+
+/* May the next queued transaction start now? Alone when nothing is in
+ * flight. Behind others only with PIPELINING, and only a plain test
+ * behind plain tests: RFC 2920 §3.1 lets MAIL, RCPT and RSET appear
+ * anywhere in a group, while DATA waits for its RCPT answer and a single
+ * command (VRFY, EXPN) must end a group. Sending a session's tests in one
+ * group costs one round trip instead of one per test. */
+static bool can_start(const struct smtp_client *c, const struct smtp_txn *t)
+{
+	if (!c->fly_head)
+		return c->state == SMTP_ST_READY;
+	return c->state == SMTP_ST_TXN && c->pipelining && !c->tainted &&
+	       plain_txn(t) && plain_txn(c->fly_tail) &&
+	       c->npending + 3 <= MAX_PENDING;
+}
+
+static void start_txn(struct smtp_client *c)
+{
 	struct smtp_txn *t = c->queue_head;
 	c->queue_head = t->next;
 	if (!c->queue_head)
 		c->queue_tail = NULL;
 	t->next = NULL;
-	c->cur = t;
+	if (c->fly_tail)
+		c->fly_tail->next = t;
+	else
+		c->fly_head = t;
+	c->fly_tail = t;
 	t->started = true;
 	set_state(c, SMTP_ST_TXN);
 	if (t->cmd) {
-		send_cmd(c, CMD_RAW, "%s", t->cmd);
+		send_tcmd(c, CMD_RAW, t, "%s", t->cmd);
 		return;
 	}
-	if (send_cmd(c, CMD_MAIL, "MAIL FROM:%s", t->mail) < 0)
+	if (send_tcmd(c, CMD_MAIL, t, "MAIL FROM:%s", t->mail) < 0)
 		return;
 	if (c->pipelining) {
 		/* RFC 2920: MAIL, RCPT and RSET may share a group. DATA waits
 		 * for the RCPT answer: a message goes only where accepted. */
 		t->rcpt_sent = true;
-		if (send_cmd(c, CMD_RCPT, "RCPT TO:%s", t->rcpt) < 0)
+		if (send_tcmd(c, CMD_RCPT, t, "RCPT TO:%s", t->rcpt) < 0)
 			return;
 		if (!t->data)
-			send_cmd(c, CMD_RSET, "RSET");
+			send_tcmd(c, CMD_RSET, t, "RSET");
 	}
 }
 
-static void txn_complete(struct smtp_client *c)
+static void start_next_txn(struct smtp_client *c)
 {
-	struct smtp_txn *t = c->cur;
-	c->cur = NULL;
-	set_state(c, SMTP_ST_READY);
+	while (!over(c) && c->queue_head && can_start(c, c->queue_head))
+		start_txn(c);
+	if (c->state == SMTP_ST_READY && !c->fly_head && !c->queue_head &&
+	    c->ops.idle)
+		c->ops.idle(c->arg);
+}
+
+/* Takes t out of the in-flight list (it is there). */
+static void unlink_flying(struct smtp_client *c, struct smtp_txn *t)
+{
+	struct smtp_txn **pp = &c->fly_head, *prev = NULL;
+	while (*pp && *pp != t) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (!*pp)
+		return;
+	*pp = t->next;
+	if (c->fly_tail == t)
+		c->fly_tail = prev;
+	t->next = NULL;
+}
+
+static void hand_over(struct smtp_client *c, struct smtp_txn *t)
+{
+	unlink_flying(c, t);
+	if (c->ops.txn_done)
+		c->ops.txn_done(c->arg, t);
+	else
+		smtp_txn_free(t);
+}
+
+static void txn_complete(struct smtp_client *c, struct smtp_txn *t)
+{
+	unlink_flying(c, t);
+	if (!c->fly_head && c->state == SMTP_ST_TXN)
+		set_state(c, SMTP_ST_READY);
 	if (c->ops.txn_done)
 		c->ops.txn_done(c->arg, t);
 	else
@@ -363,7 +463,8 @@ static void on_hello(struct smtp_client *c, enum cmd k, struct smtp_reply *r)
 					c->ops.line(c->arg, 'C', "STARTTLS");
 					c->ops.line(c->arg, 'C', "NOOP (sent with STARTTLS)");
 				}
-				c->pending[c->npending++] = CMD_STARTTLS;
+				c->pending[c->npending++] =
+				    (struct pend){CMD_STARTTLS, NULL};
 				if (c->ops.write(c->arg, both, sizeof(both) - 1) < 0)
 					finish(c, SMTP_FAIL_DROPPED,
 					       "cannot write to the connection");
@@ -424,9 +525,8 @@ static void on_starttls(struct smtp_client *c, struct smtp_reply *r)
 }
 
 static void on_txn_reply(struct smtp_client *c, enum cmd k,
-			 struct smtp_reply *r)
+			 struct smtp_txn *t, struct smtp_reply *r)
 {
-	struct smtp_txn *t = c->cur;
 	if (!t) {
 		finish(c, SMTP_FAIL_PROTOCOL, "reply without a transaction");
 		return;
@@ -438,9 +538,9 @@ static void on_txn_reply(struct smtp_client *c, enum cmd k,
 		if (!c->pipelining) {
 			if (smtp_reply_ok(&t->mail_reply)) {
 				t->rcpt_sent = true;
-				send_cmd(c, CMD_RCPT, "RCPT TO:%s", t->rcpt);
+				send_tcmd(c, CMD_RCPT, t, "RCPT TO:%s", t->rcpt);
 			} else {
-				send_cmd(c, CMD_RSET, "RSET");
+				send_tcmd(c, CMD_RSET, t, "RSET");
 			}
 		}
 		return;
@@ -449,27 +549,27 @@ static void on_txn_reply(struct smtp_client *c, enum cmd k,
 		memset(r, 0, sizeof(*r));
 		if (t->data && smtp_reply_ok(&t->mail_reply) &&
 		    smtp_reply_ok(&t->rcpt_reply))
-			send_cmd(c, CMD_DATA, "DATA");
+			send_tcmd(c, CMD_DATA, t, "DATA");
 		else if (!c->pipelining || t->data)
-			send_cmd(c, CMD_RSET, "RSET");
+			send_tcmd(c, CMD_RSET, t, "RSET");
 		return;
 	case CMD_DATA:
 		t->data_reply = *r;
 		memset(r, 0, sizeof(*r));
 		if (t->data_reply.code == 354)
-			send_message(c, t->data);
+			send_message(c, t, t->data);
 		else
-			send_cmd(c, CMD_RSET, "RSET");
+			send_tcmd(c, CMD_RSET, t, "RSET");
 		return;
 	case CMD_EOD:
 		t->eod_reply = *r;
 		memset(r, 0, sizeof(*r));
-		send_cmd(c, CMD_RSET, "RSET");
+		send_tcmd(c, CMD_RSET, t, "RSET");
 		return;
 	case CMD_RAW:
 		t->mail_reply = *r;
 		memset(r, 0, sizeof(*r));
-		txn_complete(c);
+		txn_complete(c, t);
 		return;
 	case CMD_RSET:
 		if (r->code != 250) {
@@ -477,20 +577,18 @@ static void on_txn_reply(struct smtp_client *c, enum cmd k,
 			 * server demanding STARTTLS answers 530 to it too.
 			 * Either way this session cannot run another test
 			 * cleanly: finish this one and leave politely; the
-			 * queued ones go back to the caller. */
-			struct smtp_txn *done = c->cur;
-			c->cur = NULL;
-			if (c->ops.txn_done)
-				c->ops.txn_done(c->arg, done);
-			else
-				smtp_txn_free(done);
+			 * queued ones, and any pipelined behind this one
+			 * (their answers are not trusted now), go back to
+			 * the caller. */
+			c->tainted = true;
+			hand_over(c, t);
 			if (over(c))
 				return;
 			set_state(c, SMTP_ST_QUIT);
 			send_cmd(c, CMD_QUIT, "QUIT");
 			return;
 		}
-		txn_complete(c);
+		txn_complete(c, t);
 		return;
 	case CMD_GREETING:
 	case CMD_EHLO:
@@ -515,7 +613,8 @@ static void on_reply(struct smtp_client *c, struct smtp_reply *r)
 		       "server sent a reply nobody asked for");
 		return;
 	}
-	enum cmd k = c->pending[0];
+	enum cmd k = c->pending[0].k;
+	struct smtp_txn *pt = c->pending[0].t;
 	memmove(c->pending, c->pending + 1,
 		(c->npending - 1) * sizeof(c->pending[0]));
 	c->npending--;
@@ -528,20 +627,19 @@ static void on_reply(struct smtp_client *c, struct smtp_reply *r)
 	if (r->code == 421) {
 		/* A test already answered (Postfix says 421 to the RSET after
 		 * its error limit) is complete: hand it over, not back. */
-		struct smtp_txn *t = c->cur;
+		struct smtp_txn *t = pt;
 		bool answered =
 		    t && ((t->mail_reply.code && !smtp_reply_ok(&t->mail_reply)) ||
 			  (t->rcpt_reply.code &&
 			   (!t->data || !smtp_reply_ok(&t->rcpt_reply) ||
 			    t->eod_reply.code ||
 			    (t->data_reply.code && t->data_reply.code != 354))));
-		if (answered) {
-			c->cur = NULL;
-			if (c->ops.txn_done)
-				c->ops.txn_done(c->arg, t);
-			else
-				smtp_txn_free(t);
-		}
+		/* The transaction the 421 answered was under way, unless
+		 * already answered; those pipelined behind it were not. */
+		c->under_way_known = true;
+		c->under_way = answered ? NULL : t;
+		if (answered)
+			hand_over(c, t);
 		char why[160];
 		char *text = smtp_reply_text(r);
 		snprintf(why, sizeof(why), "421 service closing: %.120s",
@@ -567,7 +665,9 @@ static void on_reply(struct smtp_client *c, struct smtp_reply *r)
 	case CMD_DATA:
 	case CMD_EOD:
 	case CMD_RAW:
-		on_txn_reply(c, k, r);
+		if (c->tainted)
+			return; /* stays unfinished: retried elsewhere */
+		on_txn_reply(c, k, pt, r);
 		return;
 	case CMD_QUIT:
 		return;
@@ -694,7 +794,7 @@ int smtp_client_add_cmd(struct smtp_client *c, const char *cmd, void *tag)
 	else
 		c->queue_head = t;
 	c->queue_tail = t;
-	if (c->state == SMTP_ST_READY)
+	if (c->state == SMTP_ST_READY || c->state == SMTP_ST_TXN)
 		start_next_txn(c);
 	return 0;
 }
@@ -751,7 +851,7 @@ int smtp_client_add_txn_data(struct smtp_client *c, const char *mail,
 	else
 		c->queue_head = t;
 	c->queue_tail = t;
-	if (c->state == SMTP_ST_READY)
+	if (c->state == SMTP_ST_READY || c->state == SMTP_ST_TXN)
 		start_next_txn(c);
 	return 0;
 }
@@ -761,7 +861,12 @@ void smtp_client_quit(struct smtp_client *c)
 	if (over(c) || c->state == SMTP_ST_QUIT)
 		return;
 	if (c->state != SMTP_ST_READY) {
-		/* Mid-handshake: just stop; the adapter closes the socket. */
+		/* Mid-handshake, or tests in flight: just stop; the adapter
+		 * closes the socket. Tests in flight come back unfinished
+		 * without using an attempt: the caller stopped them, not the
+		 * server. */
+		c->under_way_known = true;
+		c->under_way = NULL;
 		finish(c, SMTP_FAIL_NONE, NULL);
 		return;
 	}
@@ -771,9 +876,20 @@ void smtp_client_quit(struct smtp_client *c)
 
 struct smtp_txn *smtp_client_take_unfinished(struct smtp_client *c)
 {
-	struct smtp_txn *t = c->cur;
+	struct smtp_txn *t = c->fly_head;
 	if (t) {
-		c->cur = NULL;
+		unlink_flying(c, t);
+		/* Taken while the session is live (the caller gave up on it):
+		 * its owed replies now belong to nobody, which the reply
+		 * handler treats as a protocol error, never as t. */
+		for (size_t i = 0; i < c->npending; i++)
+			if (c->pending[i].t == t)
+				c->pending[i].t = NULL;
+		/* Only the one the server was on has used an attempt. */
+		if (c->under_way_known && t != c->under_way)
+			t->started = false;
+		if (t == c->under_way)
+			c->under_way = NULL;
 	} else if ((t = c->queue_head)) {
 		c->queue_head = t->next;
 		if (!c->queue_head)
@@ -787,7 +903,8 @@ struct smtp_txn *smtp_client_take_unfinished(struct smtp_client *c)
 	smtp_reply_clear(&t->data_reply);
 	smtp_reply_clear(&t->eod_reply);
 	t->rcpt_sent = false;
-	/* started stays: the caller counts attempts with it. */
+	/* started stays for the one under way: the caller counts attempts
+	 * with it. */
 	return t;
 }
 

@@ -7,13 +7,18 @@
  * probe transactions: MAIL FROM, RCPT TO (only after a 2xx to MAIL unless
  * pipelining), then DATA and the message only for a transaction that
  * carries one (delivery proof, opt-in) and only after a 2xx to RCPT, then
- * RSET. It pipelines only when the server advertised PIPELINING, and
- * ends with QUIT.
+ * RSET. It pipelines only when the server advertised PIPELINING: then a
+ * test's MAIL, RCPT and RSET go in one group, and queued tests without a
+ * message follow each other without waiting (up to 10 in flight), so a
+ * session's tests cost one round trip; DATA and single commands wait for
+ * the answers before them. It ends with QUIT.
  *
  * Every transition goes through one set_state(); smtp_client_state_name()
  * names them for traces. 421 at any point, a dropped connection or a
  * protocol error ends the session; unfinished transactions can be taken
  * back with smtp_client_take_unfinished() and retried on a new session.
+ * After a refused RSET the answers to tests pipelined behind it are not
+ * trusted: they come back unfinished too.
  *
  * Ownership: the client owns queued transactions until it hands a finished
  * one to ops->txn_done (the receiver then owns it: smtp_txn_free). Callbacks
@@ -78,7 +83,9 @@ struct smtp_txn {
 	struct smtp_reply data_reply; /* reply to DATA (354 or refusal) */
 	struct smtp_reply eod_reply;  /* reply after the final dot */
 	bool rcpt_sent;
-	bool started; /* MAIL FROM was sent */
+	bool started; /* MAIL FROM was sent; after take_unfinished: this was
+			 the test the server was on when the session ended
+			 (one attempt used), not one waiting behind it */
 	struct smtp_txn *next;
 };
 

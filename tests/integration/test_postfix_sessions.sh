@@ -18,6 +18,12 @@ jq_is strict '[.servers[0].tests[] | select(.result == "error")] | length' 0
 rp_check strict_budget --per-session 2 --source 127.0.0.2 "127.0.0.1:$(pf_port strict)"
 jq_is strict_budget .verdict closed
 jq_is strict_budget '[.servers[0].transcript[] | select(.dir == "S" and (.line | startswith("421")))] | length' 0
+# Postfix offers PIPELINING: a session's tests go out as one group (RFC
+# 2920), both MAIL commands before the first answer to either.
+jq_is strict_budget '[.servers[0].transcript[] | select(.session == 1 and .dir != "*")]
+  | (map(.line | startswith("MAIL FROM")) | index(true)) as $i | .[$i:]
+  | (map(.dir == "S") | index(true)) as $j | .[:$j]
+  | map(select(.line | startswith("MAIL FROM"))) | length' 2
 
 # 3. Greylisting: deferred tests are reported as deferred, the verdict is
 #    inconclusive (never "closed"), and --retry-deferred runs them again.

@@ -893,16 +893,21 @@ static void callbacks_drive_the_queue(void **state)
 	to_ready(r, EHLO_PIPE);
 	assert_int_equal(smtp_client_add_txn(r->c, "<a@b>", "<c@d>", NULL), 0);
 	assert_int_equal(smtp_client_add_txn(r->c, "<e@f>", "<g@h>", NULL), 0);
-	expect_out(r, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRSET\r\n");
+	/* Both in one pipelined group. */
+	expect_out(r, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRSET\r\n"
+		      "MAIL FROM:<e@f>\r\nRCPT TO:<g@h>\r\nRSET\r\n");
 	feed_each(r, "250 ok\r\n250 ok\r\n250 ok\r\n");
-	expect_out(r, "QUIT\r\n");
-	feed(r, "221 bye\r\n");
+	/* Quit with the second in flight: stop at once, no QUIT. */
+	expect_out(r, "");
 	expect_closed(r, SMTP_FAIL_NONE);
-	/* The second was never started. */
+	assert_int_equal(r->ndone, 1);
+	/* The second comes back without using an attempt. */
 	struct smtp_txn *t = smtp_client_take_unfinished(r->c);
 	assert_non_null(t);
 	assert_string_equal(t->mail, "<e@f>");
+	assert_false(t->started);
 	smtp_txn_free(t);
+	assert_null(smtp_client_take_unfinished(r->c));
 	free_rec(r);
 }
 
@@ -971,7 +976,8 @@ static void closing_421_after_answer(void **state)
 			 0);
 	assert_int_equal(smtp_client_add_txn(r->c, "<e@f>", "<g@h>", &tag2),
 			 0);
-	expect_out(r, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRSET\r\n");
+	expect_out(r, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRSET\r\n"
+		      "MAIL FROM:<e@f>\r\nRCPT TO:<g@h>\r\nRSET\r\n");
 	feed(r, "250 2.1.0 Ok\r\n"
 		"554 5.7.1 <c@d>: Relay access denied\r\n"
 		"421 4.7.0 mx.example.com Error: too many errors\r\n");
@@ -1000,6 +1006,195 @@ static void closing_421_after_answer(void **state)
 	assert_int_equal(r->done[0]->mail_reply.code, 550);
 	assert_false(r->done[0]->rcpt_sent);
 	expect_closed(r, SMTP_FAIL_CLOSING);
+	assert_null(smtp_client_take_unfinished(r->c));
+	free_rec(r);
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void pipelined_group(void **state)
+{
+	(void)state;
+	/* Tests queued before the server is ready go out as one group after
+	 * EHLO: one round trip for all of them (RFC 2920). */
+	struct rec *r = new_rec(SMTP_TLS_NEVER);
+	int tags[3] = {1, 2, 3};
+	feed(r, "220 mx ESMTP\r\n");
+	for (int i = 0; i < 3; i++) {
+		char from[16];
+		snprintf(from, sizeof(from), "<%d@a>", i + 1);
+		assert_int_equal(smtp_client_add_txn(r->c, from, "<x@y>",
+						     &tags[i]),
+				 0);
+	}
+	expect_out(r, "EHLO " HELO_NAME "\r\n");
+	feed(r, EHLO_PIPE);
+	expect_out(r, "MAIL FROM:<1@a>\r\nRCPT TO:<x@y>\r\nRSET\r\n"
+		      "MAIL FROM:<2@a>\r\nRCPT TO:<x@y>\r\nRSET\r\n"
+		      "MAIL FROM:<3@a>\r\nRCPT TO:<x@y>\r\nRSET\r\n");
+	assert_int_equal(smtp_client_state(r->c), SMTP_ST_TXN);
+	/* Every answer in one read, each to its own test. */
+	feed(r, "250 ok\r\n554 5.7.1 Relay access denied\r\n250 ok\r\n"
+		"553 5.7.1 sender refused\r\n503 5.5.1 need MAIL\r\n250 ok\r\n"
+		"250 ok\r\n250 2.1.5 ok\r\n250 ok\r\n");
+	expect_out(r, "");
+	assert_int_equal(r->ndone, 3);
+	for (int i = 0; i < 3; i++)
+		assert_ptr_equal(r->done[i]->tag, &tags[i]);
+	assert_int_equal(r->done[0]->rcpt_reply.code, 554);
+	assert_int_equal(r->done[1]->mail_reply.code, 553);
+	assert_int_equal(r->done[1]->rcpt_reply.code, 503);
+	assert_int_equal(r->done[2]->rcpt_reply.code, 250);
+	assert_int_equal(smtp_client_state(r->c), SMTP_ST_READY);
+	assert_int_equal(r->idle, 1);
+	assert_int_equal(r->closed, 0);
+	free_rec(r);
+}
+
+static void pipeline_window(void **state)
+{
+	(void)state;
+	/* At most 10 tests in flight; each answered one lets the next go. */
+	struct rec *r = new_rec(SMTP_TLS_NEVER);
+	to_ready(r, EHLO_PIPE);
+	for (int i = 0; i < 12; i++)
+		assert_int_equal(smtp_client_add_txn(r->c, "<a@b>", "<c@d>",
+						     NULL),
+				 0);
+	assert_int_equal(count_of(r->out, "MAIL FROM"), 10);
+	assert_int_equal(count_of(r->out, "RSET"), 10);
+	r->outlen = 0;
+	r->out[0] = '\0';
+	feed(r, "250 ok\r\n250 ok\r\n");
+	expect_out(r, "");
+	feed(r, "250 ok\r\n");
+	expect_out(r, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRSET\r\n");
+	assert_int_equal(r->ndone, 1);
+	free_rec(r);
+}
+
+static void pipeline_waits_for_data_and_commands(void **state)
+{
+	(void)state;
+	/* A test with a message, or a single command, never joins a
+	 * group: DATA needs the RCPT answer, VRFY must end a group. */
+	struct rec *r = new_rec(SMTP_TLS_NEVER);
+	to_ready(r, EHLO_PIPE);
+	assert_int_equal(smtp_client_add_txn(r->c, "<1@a>", "<c@d>", NULL), 0);
+	assert_int_equal(smtp_client_add_txn_data(r->c, "<2@a>", "<c@d>",
+						  "Subject: x\r\n\r\nhi\r\n",
+						  NULL),
+			 0);
+	assert_int_equal(smtp_client_add_cmd(r->c, "VRFY postmaster", NULL), 0);
+	assert_int_equal(smtp_client_add_txn(r->c, "<3@a>", "<c@d>", NULL), 0);
+	expect_out(r, "MAIL FROM:<1@a>\r\nRCPT TO:<c@d>\r\nRSET\r\n");
+	feed(r, "250 ok\r\n250 ok\r\n250 ok\r\n");
+	expect_out(r, "MAIL FROM:<2@a>\r\nRCPT TO:<c@d>\r\n");
+	feed(r, "250 ok\r\n250 ok\r\n");
+	expect_out(r, "DATA\r\n");
+	feed(r, "354 go\r\n");
+	expect_out(r, "Subject: x\r\n\r\nhi\r\n.\r\n");
+	feed(r, "250 queued\r\n");
+	expect_out(r, "RSET\r\n");
+	feed(r, "250 ok\r\n");
+	expect_out(r, "VRFY postmaster\r\n");
+	feed(r, "252 maybe\r\n");
+	expect_out(r, "MAIL FROM:<3@a>\r\nRCPT TO:<c@d>\r\nRSET\r\n");
+	feed(r, "250 ok\r\n250 ok\r\n250 ok\r\n");
+	assert_int_equal(r->ndone, 4);
+	assert_int_equal(r->done[1]->eod_reply.code, 250);
+	assert_int_equal(r->done[2]->mail_reply.code, 252);
+	free_rec(r);
+}
+
+static void pipeline_dropped_midway(void **state)
+{
+	(void)state;
+	/* The server drops the connection while on the second of three
+	 * pipelined tests: the first is answered, the second comes back
+	 * having used an attempt, the third without (it only waited). */
+	struct rec *r = new_rec(SMTP_TLS_NEVER);
+	to_ready(r, EHLO_PIPE);
+	int tags[3] = {1, 2, 3};
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(smtp_client_add_txn(r->c, "<a@b>", "<c@d>",
+						     &tags[i]),
+				 0);
+	feed(r, "250 ok\r\n554 no\r\n250 ok\r\n250 ok\r\n");
+	smtp_client_eof(r->c);
+	expect_closed(r, SMTP_FAIL_DROPPED);
+	assert_int_equal(r->ndone, 1);
+	struct smtp_txn *t = smtp_client_take_unfinished(r->c);
+	assert_non_null(t);
+	assert_ptr_equal(t->tag, &tags[1]);
+	assert_true(t->started);
+	assert_int_equal(t->mail_reply.code, 0); /* reset for the retry */
+	assert_null(t->next);
+	smtp_txn_free(t);
+	t = smtp_client_take_unfinished(r->c);
+	assert_non_null(t);
+	assert_ptr_equal(t->tag, &tags[2]);
+	assert_false(t->started);
+	smtp_txn_free(t);
+	assert_null(smtp_client_take_unfinished(r->c));
+	free_rec(r);
+
+	/* 421 to the second test's MAIL: the same split. */
+	r = new_rec(SMTP_TLS_NEVER);
+	to_ready(r, EHLO_PIPE);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(smtp_client_add_txn(r->c, "<a@b>", "<c@d>",
+						     &tags[i]),
+				 0);
+	feed(r, "250 ok\r\n554 no\r\n250 ok\r\n421 4.7.0 closing\r\n");
+	expect_closed(r, SMTP_FAIL_CLOSING);
+	assert_int_equal(r->ndone, 1);
+	t = smtp_client_take_unfinished(r->c);
+	assert_ptr_equal(t->tag, &tags[1]);
+	assert_true(t->started);
+	smtp_txn_free(t);
+	t = smtp_client_take_unfinished(r->c);
+	assert_ptr_equal(t->tag, &tags[2]);
+	assert_false(t->started);
+	smtp_txn_free(t);
+	assert_null(smtp_client_take_unfinished(r->c));
+	free_rec(r);
+}
+
+static void pipeline_rset_refused(void **state)
+{
+	(void)state;
+	/* A refused RSET leaves the server's state unknown: the answers to
+	 * the test pipelined behind it are ignored, it comes back
+	 * unfinished, and the session leaves. */
+	struct rec *r = new_rec(SMTP_TLS_NEVER);
+	to_ready(r, EHLO_PIPE);
+	int tag1 = 1, tag2 = 2;
+	assert_int_equal(smtp_client_add_txn(r->c, "<a@b>", "<c@d>", &tag1),
+			 0);
+	assert_int_equal(smtp_client_add_txn(r->c, "<e@f>", "<g@h>", &tag2),
+			 0);
+	expect_out(r, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRSET\r\n"
+		      "MAIL FROM:<e@f>\r\nRCPT TO:<g@h>\r\nRSET\r\n");
+	feed(r, "250 ok\r\n554 no\r\n500 5.5.1 what?\r\n");
+	expect_out(r, "QUIT\r\n");
+	assert_int_equal(r->ndone, 1);
+	assert_ptr_equal(r->done[0]->tag, &tag1);
+	feed(r, "503 5.5.1 nested MAIL command\r\n250 ok\r\n250 ok\r\n"
+		"221 bye\r\n");
+	expect_closed(r, SMTP_FAIL_NONE);
+	assert_int_equal(r->ndone, 1); /* the 503 was not taken as a result */
+	struct smtp_txn *t = smtp_client_take_unfinished(r->c);
+	assert_non_null(t);
+	assert_ptr_equal(t->tag, &tag2);
+	assert_int_equal(t->mail_reply.code, 0);
+	smtp_txn_free(t);
 	assert_null(smtp_client_take_unfinished(r->c));
 	free_rec(r);
 }
@@ -1118,6 +1313,11 @@ int main(void)
 	    cmocka_unit_test(rset_refused),
 	    cmocka_unit_test(rset_refused_quit_from_txn_done),
 	    cmocka_unit_test(closing_421_after_answer),
+	    cmocka_unit_test(pipelined_group),
+	    cmocka_unit_test(pipeline_window),
+	    cmocka_unit_test(pipeline_waits_for_data_and_commands),
+	    cmocka_unit_test(pipeline_dropped_midway),
+	    cmocka_unit_test(pipeline_rset_refused),
 	    cmocka_unit_test(quit_during_handshake),
 	    cmocka_unit_test(no_data_ever),
 	    cmocka_unit_test(state_and_failure_names),
