@@ -27,7 +27,9 @@ RUN=$SRCDIR/tests/fixtures/run_bounded.py
 MAX_RSS_KB=${HOSTILE_MAX_RSS_KB:-65536}
 # AddressSanitizer's shadow memory and quarantine (freed memory kept for
 # 256 MB) inflate RSS several times: the 64 MiB bound is the plain build's.
-if [ -z "${HOSTILE_MAX_RSS_KB:-}" ] && ldd "$RELAYPROBE" 2>/dev/null | grep -q libasan; then
+# (Not "ldd | grep -q": under pipefail grep's early exit fails ldd with
+# SIGPIPE, and the ASan build was held to the plain build's bound.)
+if [ -z "${HOSTILE_MAX_RSS_KB:-}" ] && [[ $(ldd "$RELAYPROBE" 2>/dev/null) == *libasan* ]]; then
 	MAX_RSS_KB=262144
 	echo "# ASan build: RSS bound $MAX_RSS_KB KiB"
 fi
