@@ -56,6 +56,10 @@ struct pctx {
 	bool parent_relay;
 	bool have_client;
 	struct netrange client;
+	/* permit_inet_interfaces: whether inet_interfaces names the client;
+	 * worked out once per service (0 not yet, 1 no, 2 yes), since a
+	 * list can repeat the restriction thousands of times. */
+	int client_on_ifs;
 	bool oom;
 	/* mynetworks findings that relay, reported only when
 	 * permit_mynetworks is reached before the relay check. */
@@ -190,15 +194,90 @@ static void items_free(struct items *it)
 	it->n = 0;
 }
 
+/* Is word an item of the list? Walks the list in place, splitting it as
+ * split_list does, without copying it. */
 static bool list_has(const char *list, const char *word)
 {
-	struct items it;
-	bool found = false;
-	if (split_list(list, &it) == 0)
-		for (size_t i = 0; i < it.n && !found; i++)
-			found = strcasecmp(it.v[i], word) == 0;
-	items_free(&it);
-	return found;
+	if (!list)
+		return false;
+	size_t wl = strlen(word), i = 0;
+	while (list[i]) {
+		while (list[i] && (isspace((unsigned char)list[i]) || list[i] == ','))
+			i++;
+		if (!list[i])
+			break;
+		size_t st = i;
+		int depth = 0;
+		while (list[i] && (depth > 0 || !(isspace((unsigned char)list[i]) ||
+						  list[i] == ','))) {
+			if (list[i] == '{')
+				depth++;
+			else if (list[i] == '}' && depth > 0)
+				depth--;
+			i++;
+		}
+		if (i - st == wl && strncasecmp(list + st, word, wl) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int ci_cmp(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The items of a list in case-insensitive order, for bsearch with ci_cmp:
+ * membership tests of one list against another stay O(n log n) however
+ * long an expanded parameter gets (a configuration can double a value at
+ * each of 20 levels of $parameter). */
+static int sorted_items(const char *s, struct items *it)
+{
+	if (split_list(s, it) < 0)
+		return -1;
+	if (it->n > 1)
+		qsort(it->v, it->n, sizeof(*it->v), ci_cmp);
+	return 0;
+}
+
+static bool sorted_has(const struct items *it, const char *word)
+{
+	return it->n > 0 &&
+	       bsearch(&word, it->v, it->n, sizeof(*it->v), ci_cmp) != NULL;
+}
+
+struct item_at {
+	const char *s;
+	size_t i;
+};
+
+static int item_at_cmp(const void *a, const void *b)
+{
+	const struct item_at *x = a, *y = b;
+	int c = strcasecmp(x->s, y->s);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* For each item of it, true when no earlier item equals it (ignoring
+ * case); NULL when out of memory. The caller frees it. */
+static bool *first_occurrences(const struct items *it)
+{
+	bool *first = calloc(it->n + 1, sizeof(*first));
+	struct item_at *a = calloc(it->n + 1, sizeof(*a));
+	if (!first || !a) {
+		free(first);
+		free(a);
+		return NULL;
+	}
+	for (size_t i = 0; i < it->n; i++)
+		a[i] = (struct item_at){it->v[i], i};
+	if (it->n > 1)
+		qsort(a, it->n, sizeof(*a), item_at_cmp);
+	for (size_t k = 0; k < it->n; k++)
+		if (k == 0 || strcasecmp(a[k].s, a[k - 1].s) != 0)
+			first[a[k].i] = true;
+	free(a);
+	return first;
 }
 
 /* --- access tables ---------------------------------------------------------- */
@@ -771,17 +850,20 @@ static struct listres eval_list(struct pctx *x, const char *pname,
 				hole_add(h, "(mynetworks)", SEV_CRITICAL,
 					 CFG_RELAYS, mynets, w, rp_strdup(""));
 		} else if (strcasecmp(w, "permit_inet_interfaces") == 0) {
-			if (x->have_client) {
+			if (x->have_client && !x->client_on_ifs) {
 				char *ifs = pf_value(x->c, x->svc, "inet_interfaces");
-				if (ifs && list_has(ifs, x->o->client)) {
-					pass |= TB_ALL;
-					hole_add(h, "relay-inet-interfaces",
-						 SEV_CRITICAL, CFG_RELAYS, TB_ALL, w,
-						 rp_asprintf("permit_inet_interfaces "
-							     "trusts %s",
-							     x->o->client));
-				}
+				x->client_on_ifs = ifs && list_has(ifs, x->o->client)
+						       ? 2
+						       : 1;
 				free(ifs);
+			}
+			if (x->client_on_ifs == 2) {
+				pass |= TB_ALL;
+				hole_add(h, "relay-inet-interfaces", SEV_CRITICAL,
+					 CFG_RELAYS, TB_ALL, w,
+					 rp_asprintf("permit_inet_interfaces "
+						     "trusts %s",
+						     x->o->client));
 			}
 		} else if (strcasecmp(w, "permit_mx_backup") == 0) {
 			hole_add(h, "permit-mx-backup", SEV_WARNING, CFG_HARDENING, 0,
@@ -990,16 +1072,25 @@ static void simple(struct pctx *x, const char *name, const char *id,
 static void eval_other(struct pctx *x)
 {
 	/* relay_domains: whole top-level domains. */
-	struct items it;
+	struct items it, dest = {0};
 	if (x->relay_domains && split_list(x->relay_domains, &it) == 0) {
-		for (size_t i = 0; i < it.n; i++) {
+		/* mydestination sorted to look domains up in, and each
+		 * domain's first occurrence: one finding per domain, however
+		 * often an expanded list repeats it. */
+		bool *first = NULL;
+		if (sorted_items(x->mydestination, &dest) < 0 ||
+		    !(first = first_occurrences(&it)))
+			x->oom = true;
+		for (size_t i = 0; i < it.n && !x->oom; i++) {
 			const char *d = it.v[i];
 			if (strchr(d, ':') || d[0] == '/')
 				continue;
 			const char *dd = d[0] == '.' ? d + 1 : d;
 			if (!*dd || strchr(dd, '.') || strcasecmp(dd, "localhost") == 0 ||
 			    strcasecmp(dd, "localdomain") == 0 ||
-			    list_has(x->mydestination, d))
+			    sorted_has(&dest, d))
+				continue;
+			if (!first[i])
 				continue;
 			if (d[0] != '.' && !x->parent_relay)
 				continue;
@@ -1018,6 +1109,8 @@ static void eval_other(struct pctx *x)
 			free(why);
 			free(fx);
 		}
+		free(first);
+		items_free(&dest);
 		items_free(&it);
 	}
 	char *v = pf_value(x->c, x->svc, "allow_untrusted_routing");
@@ -1085,6 +1178,7 @@ static void eval_other(struct pctx *x)
 
 static void eval_service(struct pctx *x)
 {
+	x->client_on_ifs = 0; /* a service may override inet_interfaces */
 	char *hn = pf_value(x->c, x->svc, "myhostname");
 	char *dn = pf_value(x->c, x->svc, "mydomain");
 	x->myhostname = lower_dup(hn);

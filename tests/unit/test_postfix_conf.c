@@ -353,6 +353,56 @@ static void test_policy_lists(void **state)
 	cfg_report_free(&r);
 }
 
+static size_t count_id(const struct cfg_report *r, const char *id)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		n += strcmp(r->v[i].id, id) == 0;
+	return n;
+}
+
+/* Found by fuzzing (fuzz/corpus/postfix_conf/slow-relay-domains-expansion):
+ * $parameter references that double a value at each level make
+ * relay_domains and mydestination lists of thousands of items, and each
+ * relay domain was looked up by splitting mydestination again (13 s for
+ * a 1 KB input). Lookups are sorted now, and each domain is looked at
+ * once however often the list repeats it. */
+static void test_policy_expanded_lists(void **state)
+{
+	(void)state;
+	struct cfg_report r;
+	/* One finding per parameter line, naming the first broad domain. */
+	assert_int_equal(eval("relay_domains = relaytarget.test, com, .net, COM, "
+			      "com, .net\n",
+			      NULL, NULL, &r), V_OPEN);
+	assert_int_equal(count_id(&r, "relay-domains-too-broad"), 1);
+	assert_non_null(strstr(find(&r, "relay-domains-too-broad")->message,
+			       "'com'"));
+	cfg_report_free(&r);
+
+	/* 2^9 copies of "com local" in relay_domains; "local" is in
+	 * mydestination (itself 2^9 items long), "com" is not. (Nine levels:
+	 * expansion stops at PF_MAX_EXPANSION_STEPS references.) */
+	char cfg[2048];
+	size_t o = 0;
+	o += (size_t)snprintf(cfg + o, sizeof(cfg) - o, "p0 = com local\n");
+	for (int i = 1; i <= 9; i++)
+		o += (size_t)snprintf(cfg + o, sizeof(cfg) - o,
+				      "p%d = $p%d $p%d\n", i, i - 1, i - 1);
+	o += (size_t)snprintf(cfg + o, sizeof(cfg) - o,
+			      "q0 = local\n");
+	for (int i = 1; i <= 9; i++)
+		o += (size_t)snprintf(cfg + o, sizeof(cfg) - o,
+				      "q%d = $q%d, $q%d\n", i, i - 1, i - 1);
+	snprintf(cfg + o, sizeof(cfg) - o,
+		 "relay_domains = $p9\nmydestination = $q9\n");
+	assert_int_equal(eval(cfg, NULL, NULL, &r), V_OPEN);
+	assert_int_equal(count_id(&r, "relay-domains-too-broad"), 1);
+	assert_non_null(strstr(find(&r, "relay-domains-too-broad")->message,
+			       "'com'"));
+	cfg_report_free(&r);
+}
+
 static void test_policy_master_and_other(void **state)
 {
 	(void)state;
@@ -394,6 +444,7 @@ int main(void)
 	    cmocka_unit_test(test_policy_mynetworks),
 	    cmocka_unit_test(test_policy_lists),
 	    cmocka_unit_test(test_policy_master_and_other),
+	    cmocka_unit_test(test_policy_expanded_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
