@@ -61,6 +61,10 @@ struct pctx {
 	 * list can repeat the restriction thousands of times. */
 	int client_on_ifs;
 	bool oom;
+	/* The first parameter whose expansion failed (a $parameter loop,
+	 * too deep, too many references or too long): named in the error
+	 * instead of "out of memory". */
+	char bad_param[64];
 	/* mynetworks findings that relay, reported only when
 	 * permit_mynetworks is reached before the relay check. */
 	struct mynet_pend {
@@ -70,6 +74,16 @@ struct pctx {
 	} pend[16];
 	size_t npend;
 };
+
+/* The expanded value of a parameter for the service being evaluated (see
+ * pf_value); remembers the first one that cannot be expanded. */
+static char *value(struct pctx *x, const char *name)
+{
+	char *v = pf_value(x->c, x->svc, name);
+	if (!v && !x->bad_param[0])
+		snprintf(x->bad_param, sizeof(x->bad_param), "%s", name);
+	return v;
+}
 
 static char *lower_dup(const char *s)
 {
@@ -525,7 +539,7 @@ static uint32_t eval_mynetworks(struct pctx *x)
 {
 	struct loc l;
 	locate(x, "mynetworks", &l);
-	char *v = pf_value(x->c, x->svc, "mynetworks");
+	char *v = value(x, "mynetworks");
 	if (!v) {
 		x->oom = true;
 		return 0;
@@ -533,7 +547,7 @@ static uint32_t eval_mynetworks(struct pctx *x)
 	uint32_t m = 0;
 	const char *fixv = "127.0.0.0/8 [::1]/128";
 	if (!*v) {
-		char *style = pf_value(x->c, x->svc, "mynetworks_style");
+		char *style = value(x, "mynetworks_style");
 		struct loc sl;
 		locate(x, "mynetworks_style", &sl);
 		if (style && (strcasecmp(style, "subnet") == 0 ||
@@ -715,7 +729,7 @@ static uint32_t access_hole(struct pctx *x, const char *what, const char *spec,
 	}
 	char keys[400] = "";
 	size_t kn = 0;
-	char *null_key = pf_value(x->c, x->svc, "smtpd_null_access_lookup_key");
+	char *null_key = value(x, "smtpd_null_access_lookup_key");
 	for (size_t i = 0; i < t.n; i++) {
 		const struct akey *k = &t.v[i];
 		if (!k->ok)
@@ -851,7 +865,7 @@ static struct listres eval_list(struct pctx *x, const char *pname,
 					 CFG_RELAYS, mynets, w, rp_strdup(""));
 		} else if (strcasecmp(w, "permit_inet_interfaces") == 0) {
 			if (x->have_client && !x->client_on_ifs) {
-				char *ifs = pf_value(x->c, x->svc, "inet_interfaces");
+				char *ifs = value(x, "inet_interfaces");
 				x->client_on_ifs = ifs && list_has(ifs, x->o->client)
 						       ? 2
 						       : 1;
@@ -1014,7 +1028,7 @@ static void eval_restrictions(struct pctx *x, uint32_t mynets)
 	}
 	for (int i = 0; i < 2; i++) {
 		locate(x, names[i], &l[i]);
-		char *v = pf_value(x->c, x->svc, names[i]);
+		char *v = value(x, names[i]);
 		if (!v || split_list(v, &it[i]) < 0)
 			x->oom = true;
 		free(v);
@@ -1113,7 +1127,7 @@ static void eval_other(struct pctx *x)
 		items_free(&dest);
 		items_free(&it);
 	}
-	char *v = pf_value(x->c, x->svc, "allow_untrusted_routing");
+	char *v = value(x, "allow_untrusted_routing");
 	if (yes(v)) {
 		bool rd = x->relay_domains && *x->relay_domains;
 		simple(x, "allow_untrusted_routing", "untrusted-routing",
@@ -1142,8 +1156,8 @@ static void eval_other(struct pctx *x)
 		       "swap_bangpath = yes rewrites site!user to user@site; "
 		       "the relay check sees the rewritten domain (T20-T22 are "
 		       "refused), but UUCP paths are not needed today");
-	char *sasl = pf_value(x->c, x->svc, "smtpd_sasl_auth_enable");
-	char *tao = pf_value(x->c, x->svc, "smtpd_tls_auth_only");
+	char *sasl = value(x, "smtpd_sasl_auth_enable");
+	char *tao = value(x, "smtpd_tls_auth_only");
 	if (yes(sasl) && !yes(tao))
 		simple(x, "smtpd_tls_auth_only", "auth-without-tls", SEV_WARNING,
 		       CFG_HARDENING, "", "yes",
@@ -1151,7 +1165,7 @@ static void eval_other(struct pctx *x)
 		       "(and passwords) can cross the network in plaintext");
 	free(sasl);
 	free(tao);
-	char *vr = pf_value(x->c, x->svc, "disable_vrfy_command");
+	char *vr = value(x, "disable_vrfy_command");
 	if (vr && !yes(vr))
 		simple(x, "disable_vrfy_command", "vrfy-enabled", SEV_WARNING,
 		       CFG_HARDENING, "", "yes",
@@ -1179,15 +1193,15 @@ static void eval_other(struct pctx *x)
 static void eval_service(struct pctx *x)
 {
 	x->client_on_ifs = 0; /* a service may override inet_interfaces */
-	char *hn = pf_value(x->c, x->svc, "myhostname");
-	char *dn = pf_value(x->c, x->svc, "mydomain");
+	char *hn = value(x, "myhostname");
+	char *dn = value(x, "mydomain");
 	x->myhostname = lower_dup(hn);
 	x->mydomain = lower_dup(dn);
 	free(hn);
 	free(dn);
-	x->mydestination = pf_value(x->c, x->svc, "mydestination");
-	x->relay_domains = pf_value(x->c, x->svc, "relay_domains");
-	char *pm = pf_value(x->c, x->svc, "parent_domain_matches_subdomains");
+	x->mydestination = value(x, "mydestination");
+	x->relay_domains = value(x, "relay_domains");
+	char *pm = value(x, "parent_domain_matches_subdomains");
 	x->parent_access = pm && list_has(pm, "smtpd_access_maps");
 	x->parent_relay = pm && list_has(pm, "relay_domains");
 	free(pm);
@@ -1244,6 +1258,15 @@ int pf_evaluate(const struct pf_conf *c, const struct cfg_io *io,
 	if (n == 0) {
 		x.svc = NULL;
 		eval_service(&x);
+	}
+	if (x.oom && x.bad_param[0]) {
+		snprintf(err, errlen,
+			 "cannot expand %s: a $parameter loop (fatal to Postfix "
+			 "as well), nesting deeper than 20 levels, more than %d "
+			 "references or a value over %d KiB",
+			 x.bad_param, PF_MAX_EXPANSION_STEPS,
+			 PF_MAX_EXPANSION / 1024);
+		return -1;
 	}
 	if (x.oom || cfg_decide(r) < 0) {
 		snprintf(err, errlen, "out of memory");

@@ -403,6 +403,23 @@ static void test_policy_expanded_lists(void **state)
 	cfg_report_free(&r);
 }
 
+/* A $parameter loop is named as such, not reported as out of memory. */
+static void test_policy_expansion_loop(void **state)
+{
+	(void)state;
+	struct pf_conf c = {0};
+	parse_main_ok(&c, base);
+	parse_main_ok(&c, "myhostname = $a\na = $b\nb = $a\n"
+			  "mydestination = $myhostname, localhost\n");
+	struct cfg_options o = {0};
+	struct cfg_report r = {0};
+	char err[256] = "";
+	assert_int_equal(pf_evaluate(&c, &io, &o, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot expand myhostname: a $parameter loop"));
+	cfg_report_free(&r);
+	pf_conf_free(&c);
+}
+
 static void test_policy_master_and_other(void **state)
 {
 	(void)state;
@@ -445,6 +462,7 @@ int main(void)
 	    cmocka_unit_test(test_policy_lists),
 	    cmocka_unit_test(test_policy_master_and_other),
 	    cmocka_unit_test(test_policy_expanded_lists),
+	    cmocka_unit_test(test_policy_expansion_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
