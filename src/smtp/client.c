@@ -579,9 +579,18 @@ static void on_txn_reply(struct smtp_client *c, enum cmd k,
 			 * cleanly: finish this one and leave politely; the
 			 * queued ones, and any pipelined behind this one
 			 * (their answers are not trusted now), go back to
-			 * the caller. */
+			 * the caller. With pipelining, a refused RSET after
+			 * an accepted RCPT more likely means the answers are
+			 * out of step (a reply too many: the 250 we took for
+			 * RCPT's was MAIL's); never report an acceptance
+			 * from such a dialogue: that test goes back too. */
 			c->tainted = true;
-			hand_over(c, t);
+			if (c->pipelining && smtp_reply_ok(&t->rcpt_reply)) {
+				c->under_way_known = true;
+				c->under_way = t;
+			} else {
+				hand_over(c, t);
+			}
 			if (over(c))
 				return;
 			set_state(c, SMTP_ST_QUIT);

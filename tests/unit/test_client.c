@@ -1199,6 +1199,33 @@ static void pipeline_rset_refused(void **state)
 	free_rec(r);
 }
 
+static void pipeline_out_of_step(void **state)
+{
+	(void)state;
+	/* A reply too many: MAIL's two 250s make RCPT look accepted and the
+	 * RCPT refusal land on RSET. The acceptance is never reported: the
+	 * test goes back (one attempt used) and the session leaves. */
+	struct rec *r = new_rec(SMTP_TLS_NEVER);
+	to_ready(r, EHLO_PIPE);
+	int tag = 1;
+	assert_int_equal(smtp_client_add_txn(r->c, "<a@b>", "<c@d>", &tag), 0);
+	expect_out(r, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nRSET\r\n");
+	feed(r, "250 ok\r\n250 extra\r\n554 5.7.1 Relay access denied\r\n");
+	expect_out(r, "QUIT\r\n");
+	assert_int_equal(r->ndone, 0);
+	feed(r, "250 ok\r\n221 bye\r\n");
+	expect_closed(r, SMTP_FAIL_NONE);
+	assert_int_equal(r->ndone, 0);
+	struct smtp_txn *t = smtp_client_take_unfinished(r->c);
+	assert_non_null(t);
+	assert_ptr_equal(t->tag, &tag);
+	assert_true(t->started);
+	assert_int_equal(t->rcpt_reply.code, 0);
+	smtp_txn_free(t);
+	assert_null(smtp_client_take_unfinished(r->c));
+	free_rec(r);
+}
+
 static void quit_during_handshake(void **state)
 {
 	(void)state;
@@ -1318,6 +1345,7 @@ int main(void)
 	    cmocka_unit_test(pipeline_waits_for_data_and_commands),
 	    cmocka_unit_test(pipeline_dropped_midway),
 	    cmocka_unit_test(pipeline_rset_refused),
+	    cmocka_unit_test(pipeline_out_of_step),
 	    cmocka_unit_test(quit_during_handshake),
 	    cmocka_unit_test(no_data_ever),
 	    cmocka_unit_test(state_and_failure_names),
