@@ -430,19 +430,24 @@ static const struct {
     {"compatibility_level", "0"},
 };
 
-/* compatibility_level as major*1000+minor ("3.6" -> 3006). */
+struct sbuf;
+
+/* compatibility_level as major*1000+minor ("3.6" -> 3006). Its expansion
+ * spends the caller's budget (parent, when there is one): a fresh budget
+ * at every level would let compatibility_level = $relay_domains ...
+ * recurse exponentially. */
 static long compat(const struct pf_conf *c, const struct pf_service *svc,
-		   int depth);
+		   int depth, struct sbuf *parent);
 
 static const char *compat_default(const struct pf_conf *c,
 				  const struct pf_service *svc,
-				  const char *name, int depth)
+				  const char *name, int depth, struct sbuf *parent)
 {
 	if (strcmp(name, "smtpd_relay_restrictions") != 0 &&
 	    strcmp(name, "mynetworks_style") != 0 &&
 	    strcmp(name, "relay_domains") != 0)
 		return NULL;
-	long lvl = compat(c, svc, depth);
+	long lvl = compat(c, svc, depth, parent);
 	if (strcmp(name, "smtpd_relay_restrictions") == 0)
 		return lvl < 1000 ? ""
 				  : "permit_mynetworks, permit_sasl_authenticated, "
@@ -508,7 +513,7 @@ static void value_into(const struct pf_conf *c, const struct pf_service *svc,
 	memcpy(nm, name, nl);
 	nm[nl] = '\0';
 	const struct pf_param *p = pf_lookup(c, svc, nm);
-	const char *v = p ? p->value : compat_default(c, svc, nm, depth);
+	const char *v = p ? p->value : compat_default(c, svc, nm, depth, b);
 	if (!v)
 		v = plain_default(nm);
 	if (v)
@@ -614,13 +619,18 @@ static void expand_into(const struct pf_conf *c, const struct pf_service *svc,
 }
 
 static long compat(const struct pf_conf *c, const struct pf_service *svc,
-		   int depth)
+		   int depth, struct sbuf *parent)
 {
 	const struct pf_param *p = pf_lookup(c, svc, "compatibility_level");
 	if (!p || depth > 20)
 		return 0;
-	struct sbuf b = {0};
+	struct sbuf b = {.steps = parent ? parent->steps : 0};
 	expand_into(c, svc, p->value, strlen(p->value), &b, depth + 1);
+	if (parent) {
+		parent->steps = b.steps;
+		if (b.steps > PF_MAX_EXPANSION_STEPS)
+			parent->fail = true;
+	}
 	long maj = 0, min = 0;
 	if (!b.fail && b.s) {
 		char *end;
@@ -637,7 +647,7 @@ static long compat(const struct pf_conf *c, const struct pf_service *svc,
 const char *pf_default(const struct pf_conf *c, const struct pf_service *svc,
 		       const char *name)
 {
-	const char *v = compat_default(c, svc, name, 0);
+	const char *v = compat_default(c, svc, name, 0, NULL);
 	return v ? v : plain_default(name);
 }
 

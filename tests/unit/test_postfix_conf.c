@@ -420,6 +420,27 @@ static void test_policy_expansion_loop(void **state)
 	pf_conf_free(&c);
 }
 
+/* Found by fuzzing (fuzz/corpus/postfix_conf/slow-compat-level-recursion):
+ * compatibility_level decides relay_domains' default, and expanding it
+ * started a fresh reference budget at every level, so this looped 3^20
+ * times (it never finished). It now spends the caller's budget. */
+static void test_policy_compat_level_recursion(void **state)
+{
+	(void)state;
+	struct pf_conf c = {0};
+	parse_main_ok(&c, "compatibility_level = "
+			  "$relay_domains$relay_domains$relay_domains\n"
+			  "smtpd_relay_restrictions = permit_mynetworks, "
+			  "reject_unauth_destination\n");
+	struct cfg_options o = {0};
+	struct cfg_report r = {0};
+	char err[256] = "";
+	assert_int_equal(pf_evaluate(&c, &io, &o, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot expand relay_domains"));
+	cfg_report_free(&r);
+	pf_conf_free(&c);
+}
+
 static void test_policy_master_and_other(void **state)
 {
 	(void)state;
@@ -463,6 +484,7 @@ int main(void)
 	    cmocka_unit_test(test_policy_master_and_other),
 	    cmocka_unit_test(test_policy_expanded_lists),
 	    cmocka_unit_test(test_policy_expansion_loop),
+	    cmocka_unit_test(test_policy_compat_level_recursion),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
