@@ -96,6 +96,8 @@ struct server_check {
 	struct timespec t0;
 	int audit_tags[3]; /* addresses mark VRFY/VRFY-random/EXPN replies */
 	long txn_t0;       /* when the first test was queued, -1 */
+	bool mail_accepted; /* some session had a MAIL accepted: later
+			       sessions open the whole pipelining window */
 	struct event *kick;
 	struct event *delay;
 	/* Politeness (cfg->gate): a session waits for the gate's grant. */
@@ -491,6 +493,7 @@ static int open_slot_kind(struct server_check *sc, enum helo_kind helo,
 	}
 	scfg.timeouts = cfg->timeouts;
 	scfg.smtp.limits = cfg->limits;
+	scfg.smtp.mail_accepted_before = sc->mail_accepted;
 	scfg.smtp.helo_name = helo == HELO_TARGET && sc->res->target_host
 				  ? sc->res->target_host
 				  : sc->helo_name;
@@ -786,6 +789,8 @@ static void sl_txn_done(void *arg, struct smtp_txn *t)
 	}
 	struct item *it = t->tag;
 	sl->outstanding--;
+	if (smtp_reply_ok(&t->mail_reply))
+		sc->mail_accepted = true;
 	if (sc->res->t_txn_ms < 0 && sc->txn_t0 >= 0)
 		sc->res->t_txn_ms = elapsed_ms(sc) - sc->txn_t0;
 	struct test_result r = {0};

@@ -9,9 +9,10 @@
  * carries one (delivery proof, opt-in) and only after a 2xx to RCPT, then
  * RSET. It pipelines only when the server advertised PIPELINING: then a
  * test's MAIL, RCPT and RSET go in one group, and queued tests without a
- * message follow each other without waiting (up to 10 in flight), so a
- * session's tests cost one round trip; DATA and single commands wait for
- * the answers before them. It ends with QUIT.
+ * message follow each other without waiting (up to 10 in flight; 3 until
+ * the server has accepted a MAIL, see mail_accepted_before), so a
+ * session's tests cost one or two round trips; DATA and single commands
+ * wait for the answers before them. It ends with QUIT.
  *
  * Every transition goes through one set_state(); smtp_client_state_name()
  * names them for traces. 421 at any point, a dropped connection or a
@@ -117,6 +118,13 @@ struct smtp_client_config {
 	 * the handshake the adapter waits, then calls
 	 * smtp_client_inject_timeout(). */
 	bool inject_probe;
+	/* Pipelining window. Until the server accepts a MAIL in this session
+	 * at most 3 tests are in flight: a server refusing everything (530
+	 * STARTTLS or AUTH first, a refused sender) answers each of their 9
+	 * commands with an error, and Postfix sleeps 1 s before every error
+	 * after its tenth. true: the caller has seen this server accept MAIL
+	 * before, so the whole window is open from the start. */
+	bool mail_accepted_before;
 };
 
 enum smtp_injection {
