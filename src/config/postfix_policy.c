@@ -160,28 +160,35 @@ struct items {
 	size_t n;
 };
 
+/* The next item of a Postfix list at s[*i] (white space and commas
+ * separate items; "{...}" is kept whole): sets *start, returns the length,
+ * 0 at the end. The one tokenizer for split_list and list_has. */
+static size_t next_item(const char *s, size_t *i, size_t *start)
+{
+	size_t k = *i;
+	while (s[k] && (isspace((unsigned char)s[k]) || s[k] == ','))
+		k++;
+	*start = k;
+	int depth = 0;
+	while (s[k] && (depth > 0 || !(isspace((unsigned char)s[k]) || s[k] == ','))) {
+		if (s[k] == '{')
+			depth++;
+		else if (s[k] == '}' && depth > 0)
+			depth--;
+		k++;
+	}
+	*i = k;
+	return k - *start;
+}
+
 static int split_list(const char *s, struct items *it)
 {
 	it->v = NULL;
 	it->n = 0;
-	size_t i = 0, cap = 0;
+	size_t i = 0, cap = 0, st, len;
 	if (!s) /* an unset parameter is an empty list */
 		return 0;
-	while (s[i]) {
-		while (s[i] && (isspace((unsigned char)s[i]) || s[i] == ','))
-			i++;
-		if (!s[i])
-			break;
-		size_t st = i;
-		int depth = 0;
-		while (s[i] && (depth > 0 || !(isspace((unsigned char)s[i]) ||
-					       s[i] == ','))) {
-			if (s[i] == '{')
-				depth++;
-			else if (s[i] == '}' && depth > 0)
-				depth--;
-			i++;
-		}
+	while ((len = next_item(s, &i, &st)) > 0) {
 		if (it->n >= 100000)
 			return -1;
 		if (it->n == cap) { /* geometric: long lists stay linear */
@@ -192,7 +199,7 @@ static int split_list(const char *s, struct items *it)
 			it->v = v;
 			cap = nc;
 		}
-		if (!(it->v[it->n] = rp_strndup(s + st, i - st)))
+		if (!(it->v[it->n] = rp_strndup(s + st, len)))
 			return -1;
 		it->n++;
 	}
@@ -208,31 +215,15 @@ static void items_free(struct items *it)
 	it->n = 0;
 }
 
-/* Is word an item of the list? Walks the list in place, splitting it as
- * split_list does, without copying it. */
+/* Is word an item of the list? Walks the list in place, without copying. */
 static bool list_has(const char *list, const char *word)
 {
 	if (!list)
 		return false;
-	size_t wl = strlen(word), i = 0;
-	while (list[i]) {
-		while (list[i] && (isspace((unsigned char)list[i]) || list[i] == ','))
-			i++;
-		if (!list[i])
-			break;
-		size_t st = i;
-		int depth = 0;
-		while (list[i] && (depth > 0 || !(isspace((unsigned char)list[i]) ||
-						  list[i] == ','))) {
-			if (list[i] == '{')
-				depth++;
-			else if (list[i] == '}' && depth > 0)
-				depth--;
-			i++;
-		}
-		if (i - st == wl && strncasecmp(list + st, word, wl) == 0)
+	size_t wl = strlen(word), i = 0, st, len;
+	while ((len = next_item(list, &i, &st)) > 0)
+		if (len == wl && strncasecmp(list + st, word, wl) == 0)
 			return true;
-	}
 	return false;
 }
 

@@ -118,7 +118,8 @@ static const struct smtp_client_ops ops = {
     .line = op_line,
 };
 
-static struct rec *new_rec(enum smtp_tls_policy tls)
+static struct rec *new_rec_opened(enum smtp_tls_policy tls,
+				  bool mail_accepted_before)
 {
 	struct rec *r = calloc(1, sizeof(*r));
 	assert_non_null(r);
@@ -126,11 +127,17 @@ static struct rec *new_rec(enum smtp_tls_policy tls)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.helo_name = HELO_NAME;
 	cfg.tls = tls;
+	cfg.mail_accepted_before = mail_accepted_before;
 	smtp_limits_default(&cfg.limits);
 	r->c = smtp_client_new(&cfg, &ops, r);
 	assert_non_null(r->c);
 	r->fail = SMTP_FAIL_LAST;
 	return r;
+}
+
+static struct rec *new_rec(enum smtp_tls_policy tls)
+{
+	return new_rec_opened(tls, false);
 }
 
 static void free_rec(struct rec *r)
@@ -1087,17 +1094,7 @@ static void pipeline_window(void **state)
 
 	/* A server that accepted MAIL before (on another session): the
 	 * whole window from the start. */
-	struct smtp_client_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.helo_name = HELO_NAME;
-	cfg.tls = SMTP_TLS_NEVER;
-	cfg.mail_accepted_before = true;
-	smtp_limits_default(&cfg.limits);
-	r = calloc(1, sizeof(*r));
-	assert_non_null(r);
-	r->c = smtp_client_new(&cfg, &ops, r);
-	assert_non_null(r->c);
-	r->fail = SMTP_FAIL_LAST;
+	r = new_rec_opened(SMTP_TLS_NEVER, true);
 	to_ready(r, EHLO_PIPE);
 	for (int i = 0; i < 12; i++)
 		assert_int_equal(smtp_client_add_txn(r->c, "<a@b>", "<c@d>",
