@@ -56,6 +56,7 @@ struct smtp_client {
 	 * transactions pipelined behind it are not trusted. */
 	bool tainted;
 	bool mail_accepted; /* a MAIL got a 2xx in this session */
+	unsigned handed; /* tests handed over (finished) in this session */
 
 	struct smtp_reply greeting;
 	struct smtp_reply last;
@@ -196,6 +197,12 @@ static void finish(struct smtp_client *c, enum smtp_failure f, const char *why)
 				   ? c->pending[0].t
 				   : c->fly_head;
 	}
+	/* The server dropped a session that had finished tests: its budget
+	 * ran out (Exim drops after 3 syntax errors, Postfix after 20
+	 * errors), which is no fault of the test it was on. Blaming that one
+	 * could use up its attempts while each session makes progress. */
+	if ((f == SMTP_FAIL_DROPPED || f == SMTP_FAIL_CLOSING) && c->handed > 0)
+		c->under_way = NULL;
 	c->npending = 0;
 	if (!c->closed_reported) {
 		c->closed_reported = true;
@@ -406,6 +413,7 @@ static void unlink_flying(struct smtp_client *c, struct smtp_txn *t)
 static void hand_over(struct smtp_client *c, struct smtp_txn *t)
 {
 	unlink_flying(c, t);
+	c->handed++;
 	if (c->ops.txn_done)
 		c->ops.txn_done(c->arg, t);
 	else
@@ -415,6 +423,7 @@ static void hand_over(struct smtp_client *c, struct smtp_txn *t)
 static void txn_complete(struct smtp_client *c, struct smtp_txn *t)
 {
 	unlink_flying(c, t);
+	c->handed++;
 	if (!c->fly_head && c->state == SMTP_ST_TXN)
 		set_state(c, SMTP_ST_READY);
 	if (c->ops.txn_done)

@@ -1156,8 +1156,10 @@ static void pipeline_dropped_midway(void **state)
 {
 	(void)state;
 	/* The server drops the connection while on the second of three
-	 * pipelined tests: the first is answered, the second comes back
-	 * having used an attempt, the third without (it only waited). */
+	 * pipelined tests: the first is answered; the others come back
+	 * without using an attempt: a session that finished a test and is
+	 * then dropped ran out of the server's budget (Exim's 3 syntax
+	 * errors), no fault of the test it was on. */
 	struct rec *r = new_rec(SMTP_TLS_NEVER);
 	to_ready(r, EHLO_PIPE);
 	int tags[3] = {1, 2, 3};
@@ -1172,7 +1174,7 @@ static void pipeline_dropped_midway(void **state)
 	struct smtp_txn *t = smtp_client_take_unfinished(r->c);
 	assert_non_null(t);
 	assert_ptr_equal(t->tag, &tags[1]);
-	assert_true(t->started);
+	assert_false(t->started);
 	assert_int_equal(t->mail_reply.code, 0); /* reset for the retry */
 	assert_null(t->next);
 	smtp_txn_free(t);
@@ -1184,7 +1186,7 @@ static void pipeline_dropped_midway(void **state)
 	assert_null(smtp_client_take_unfinished(r->c));
 	free_rec(r);
 
-	/* 421 to the second test's MAIL: the same split. */
+	/* 421 to the second test's MAIL: the same. */
 	r = new_rec(SMTP_TLS_NEVER);
 	to_ready(r, EHLO_PIPE);
 	for (int i = 0; i < 3; i++)
@@ -1196,7 +1198,7 @@ static void pipeline_dropped_midway(void **state)
 	assert_int_equal(r->ndone, 1);
 	t = smtp_client_take_unfinished(r->c);
 	assert_ptr_equal(t->tag, &tags[1]);
-	assert_true(t->started);
+	assert_false(t->started);
 	smtp_txn_free(t);
 	t = smtp_client_take_unfinished(r->c);
 	assert_ptr_equal(t->tag, &tags[2]);
